@@ -36,8 +36,10 @@ test: setup typecheck
 pretrain: setup
 	$(SCALEFOLD) pretrain
 
+# Benchmarks print figures (medians, ratios); they assert nothing.
+BENCH_FILES := $(shell find test/bench -name '*.bench.ts' 2>/dev/null | sort)
 bench: setup
-	$(SCALEFOLD) bench
+	@for f in $(BENCH_FILES); do echo "== $$f" >&2; node --import tsx $$f || exit 1; done
 
 clean:
 	rm -rf build dist .device runs
