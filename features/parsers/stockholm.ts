@@ -1,0 +1,206 @@
+// Stockholm alignments, as AlphaFold/OpenFold's `parsers.parse_stockholm`:
+// sequence lines `name aligned` (markup '#...', '//' and blank lines skipped)
+// are joined by name across blocks, in order of first appearance; the first
+// name is the query. Columns where the query has '-' are dropped from every
+// row; a residue (non '-') of a row in such a column counts as a deletion in
+// the next kept column. Descriptions are the sequence names.
+//
+// Streaming: `StockholmReader` processes each line as it arrives, keeping per
+// row only the kept columns and the deletion counts (a row line that arrives
+// before the query's line of its block waits until the query catches up).
+//
+// DISCREPANCY (strictness): characters other than letters, '-' and '.', a
+// line that is not two fields, and rows whose total length differs from the
+// query's are ParseErrors (AlphaFold would crash or silently truncate).
+
+import { FeatureError, ParseError } from '../errors.ts';
+import { LineSplitter, decodeAscii, forEachLine, isStripSpace } from './text_lines.ts';
+import type { Msa } from './types.ts';
+
+const CODE_DASH = 45;
+
+class StockholmRow {
+  out = new Uint8Array(256);
+  outLength = 0;
+  deletions = new Int32Array(256);
+  deletionCount = 0;
+  /** Insertions seen since the last kept column. */
+  pending = 0;
+  /** Raw alignment characters consumed so far. */
+  consumed = 0;
+  waiting: string[] = [];
+  lastLine = 0;
+
+  constructor(readonly name: string) {}
+
+  ensure(extra: number): void {
+    const need = this.outLength + extra;
+    if (need > this.out.length) {
+      const size = Math.max(need, this.out.length * 2);
+      const out = new Uint8Array(size);
+      out.set(this.out.subarray(0, this.outLength));
+      this.out = out;
+      const deletions = new Int32Array(size);
+      deletions.set(this.deletions.subarray(0, this.deletionCount));
+      this.deletions = deletions;
+    }
+  }
+}
+
+export class StockholmReader {
+  private readonly rows = new Map<string, StockholmRow>();
+  private readonly order: StockholmRow[] = [];
+  private readonly waitingRows = new Set<StockholmRow>();
+  private query: Uint8Array = new Uint8Array(1024);
+  private queryLength = 0;
+  private lastLine = 0;
+  private splitter: LineSplitter | null = null;
+
+  constructor(private readonly source: string) {}
+
+  /** Feeds a chunk of text (any size). */
+  push(chunk: string): void {
+    if (this.splitter === null) this.splitter = new LineSplitter((line, n) => this.pushLine(line, n));
+    this.splitter.push(chunk);
+  }
+
+  /** Feeds one line (without its terminator) with its 1-based number. */
+  pushLine(line: string, lineNumber: number): void {
+    this.lastLine = lineNumber;
+    let start = 0;
+    let end = line.length;
+    while (start < end && isStripSpace(line.charCodeAt(start))) start++;
+    if (start === end) return;
+    const first = line.charCodeAt(start);
+    if (first === 35) return; // '#'
+    if (first === 47 && line.charCodeAt(start + 1) === 47) return; // '//'
+    while (end > start && isStripSpace(line.charCodeAt(end - 1))) end--;
+    let nameEnd = start;
+    while (nameEnd < end && !isStripSpace(line.charCodeAt(nameEnd))) nameEnd++;
+    let seqStart = nameEnd;
+    while (seqStart < end && isStripSpace(line.charCodeAt(seqStart))) seqStart++;
+    if (seqStart === end) {
+      throw new ParseError({ source: this.source, line: lineNumber }, 'expected "<name> <aligned sequence>", found one field');
+    }
+    for (let i = seqStart; i < end; i++) {
+      const c = line.charCodeAt(i);
+      if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === CODE_DASH || c === 46)) {
+        if (isStripSpace(c)) {
+          throw new ParseError({ source: this.source, line: lineNumber }, 'expected "<name> <aligned sequence>", found more fields');
+        }
+        throw new ParseError({ source: this.source, line: lineNumber }, `illegal character ${JSON.stringify(line[i])} in a Stockholm sequence`);
+      }
+    }
+    const name = line.slice(start, nameEnd);
+    const segment = line.slice(seqStart, end);
+    let row = this.rows.get(name);
+    if (row === undefined) {
+      row = new StockholmRow(name);
+      this.rows.set(name, row);
+      this.order.push(row);
+    }
+    row.lastLine = lineNumber;
+    if (row === this.order[0]) {
+      this.extendQuery(segment);
+      this.consume(row, segment);
+      for (const waiting of this.waitingRows) this.drain(waiting);
+      return;
+    }
+    if (row.waiting.length === 0 && row.consumed + segment.length <= this.queryLength) {
+      this.consume(row, segment);
+    } else {
+      row.waiting.push(segment);
+      this.waitingRows.add(row);
+      this.drain(row);
+    }
+  }
+
+  /** Ends the input and returns the alignment. */
+  finish(): Msa {
+    if (this.splitter !== null) this.splitter.end();
+    const query = this.order[0];
+    if (query === undefined) {
+      throw new FeatureError({ source: this.source, line: Math.max(1, this.lastLine) }, 'no sequences: a Stockholm file without a query');
+    }
+    if (query.outLength === 0) {
+      throw new FeatureError({ source: this.source, line: query.lastLine }, 'the query has no aligned columns');
+    }
+    const sequences: string[] = [];
+    const deletionMatrix: Int32Array[] = [];
+    const descriptions: string[] = [];
+    for (const row of this.order) {
+      if (row.waiting.length > 0 || row.consumed !== this.queryLength) {
+        const total = row.consumed + row.waiting.reduce((sum, s) => sum + s.length, 0);
+        throw new ParseError(
+          { source: this.source, line: row.lastLine },
+          `row ${row.name} has ${total} alignment columns, the query has ${this.queryLength}`,
+        );
+      }
+      sequences.push(decodeAscii(row.out, row.outLength));
+      deletionMatrix.push(row.deletions.slice(0, row.deletionCount));
+      descriptions.push(row.name);
+    }
+    return { sequences, deletionMatrix, descriptions };
+  }
+
+  private extendQuery(segment: string): void {
+    const need = this.queryLength + segment.length;
+    if (need > this.query.length) {
+      const grown = new Uint8Array(Math.max(need, this.query.length * 2));
+      grown.set(this.query.subarray(0, this.queryLength));
+      this.query = grown;
+    }
+    for (let i = 0; i < segment.length; i++) this.query[this.queryLength + i] = segment.charCodeAt(i);
+    this.queryLength = need;
+  }
+
+  private drain(row: StockholmRow): void {
+    while (row.waiting.length > 0) {
+      const available = this.queryLength - row.consumed;
+      if (available <= 0) return;
+      const segment = row.waiting[0] as string;
+      if (segment.length <= available) {
+        this.consume(row, segment);
+        row.waiting.shift();
+      } else {
+        this.consume(row, segment.slice(0, available));
+        row.waiting[0] = segment.slice(available);
+        return;
+      }
+    }
+    this.waitingRows.delete(row);
+  }
+
+  /** Aligns `segment` (starting at row.consumed) against the query's columns. */
+  private consume(row: StockholmRow, segment: string): void {
+    row.ensure(segment.length);
+    const query = this.query;
+    const out = row.out;
+    const deletions = row.deletions;
+    let outLength = row.outLength;
+    let deletionCount = row.deletionCount;
+    let pending = row.pending;
+    let column = row.consumed;
+    for (let i = 0; i < segment.length; i++, column++) {
+      const c = segment.charCodeAt(i);
+      if (query[column] === CODE_DASH) {
+        if (c !== CODE_DASH) pending++;
+      } else {
+        deletions[deletionCount++] = pending;
+        pending = 0;
+        out[outLength++] = c;
+      }
+    }
+    row.outLength = outLength;
+    row.deletionCount = deletionCount;
+    row.pending = pending;
+    row.consumed = column;
+  }
+}
+
+/** Parses a whole Stockholm text (see StockholmReader for the rules). */
+export function parseStockholm(text: string, source: string): Msa {
+  const reader = new StockholmReader(source);
+  forEachLine(text, (line, lineNumber) => reader.pushLine(line, lineNumber));
+  return reader.finish();
+}
