@@ -1,5 +1,7 @@
 // Every `scalefold` subcommand, in the order `--help` lists them.
 import type { Command } from '../../pipeline/cli/command.ts';
 import { pretrainCommand } from './pretrain.ts';
+import { featuresCommand } from '../../pipeline/commands/features.ts';
+import { exportNpyCommand } from '../../pipeline/commands/export_npy.ts';
 
-export const COMMANDS: readonly Command[] = [pretrainCommand];
+export const COMMANDS: readonly Command[] = [featuresCommand, exportNpyCommand, pretrainCommand];
