@@ -18,8 +18,15 @@ export function intValues(t: NumericTensor): Int32Array {
   if (t.dtype === 'int32') return t.data as Int32Array;
   const out = new Int32Array(t.data.length);
   if (t.dtype === 'int64') {
+    // Read the low words through an int32 view; a high word that is not the
+    // sign extension of the low word means the value does not fit.
     const src = t.data as BigInt64Array;
-    for (let i = 0; i < src.length; i++) out[i] = Number(src[i]!);
+    const words = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
+    for (let i = 0; i < src.length; i++) {
+      const lo = words[2 * i]!;
+      if (words[2 * i + 1] !== lo >> 31) throw new RangeError(`int64 value ${src[i]} does not fit in int32`);
+      out[i] = lo;
+    }
   } else {
     const src = t.data as Float32Array | Float64Array | Uint8Array;
     for (let i = 0; i < src.length; i++) out[i] = src[i]!;
@@ -61,4 +68,9 @@ export function argmaxLastAxis(t: NumericTensor, rows: number, width: number): I
     out[r] = best;
   }
   return out;
+}
+
+/** An int32 view of an int64 tensor's words (little-endian: low word at 2i, high at 2i+1). */
+export function int64Words(data: BigInt64Array): Int32Array {
+  return new Int32Array(data.buffer, data.byteOffset, data.length * 2);
 }
