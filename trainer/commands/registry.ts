@@ -3,5 +3,6 @@ import type { Command } from '../../pipeline/cli/command.ts';
 import { pretrainCommand } from './pretrain.ts';
 import { featuresCommand } from '../../pipeline/commands/features.ts';
 import { exportNpyCommand } from '../../pipeline/commands/export_npy.ts';
+import { buildCommand } from '../../pipeline/commands/build.ts';
 
-export const COMMANDS: readonly Command[] = [featuresCommand, exportNpyCommand, pretrainCommand];
+export const COMMANDS: readonly Command[] = [featuresCommand, exportNpyCommand, buildCommand, pretrainCommand];

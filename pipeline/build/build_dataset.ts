@@ -1,0 +1,266 @@
+// `scalefold build`: chains -> a piscina pool (one task per chain) -> Arrow
+// shards + Parquet index + errors.jsonl + chain_data_cache.json + summary.
+// Resumable: chains in committed shards are skipped; a killed run leaves no
+// visible half-written file (pipeline/dataset/shard_set.ts).
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Piscina } from 'piscina';
+import { InputError } from '../../features/errors.ts';
+import { writeFileDurably } from '../arrow/durable_file.ts';
+import { FEATURE_CONFIG_KEY, SCHEMA_VERSION, SCHEMA_VERSION_KEY } from '../dataset/feature_table.ts';
+import { INDEX_FILE, writeIndex, type IndexRow } from '../dataset/index_file.ts';
+import { DEFAULT_SHARD_LIMITS, scanShards, ShardSetWriter, type PlacedEntry, type ShardLimits } from '../dataset/shard_set.ts';
+import { discoverChains, readClusterFile, type ChainSpec } from './chain_inputs.ts';
+import type { ChainCacheEntry, ChainOutcome, ChainTask, TemplateCutoffRule } from './chain_task.ts';
+import { DEFAULT_FILTERS, type FilterOptions } from './filters.ts';
+import { Progress } from './progress.ts';
+
+export const ERRORS_FILE = 'errors.jsonl';
+export const SUMMARY_FILE = 'summary.json';
+export const CHAIN_DATA_CACHE_FILE = 'chain_data_cache.json';
+const LOCK_FILE = 'build.lock';
+/** MLPerf HPC OpenFold reference: templates released up to 60 days before the chain. */
+export const TEMPLATE_DAYS_BEFORE_RELEASE = 60;
+
+export interface BuildOptions {
+  mmcifDir: string;
+  alignmentDir?: string;
+  /** OpenFold alignment_db `.index` file (instead of alignmentDir). */
+  alignmentIndex?: string;
+  outDir: string;
+  threads?: number;
+  /** One global template cutoff (OpenFold); default: each chain's release date minus 60 days (MLPerf). */
+  maxTemplateDate?: string;
+  obsoletePath?: string;
+  clusterFile?: string;
+  chains?: readonly string[];
+  filters?: FilterOptions;
+  shardLimits?: Partial<ShardLimits>;
+  kalignBinary?: string;
+  /** Where progress goes; default stderr. */
+  progress?: Progress;
+}
+
+export interface BuildSummary {
+  /** Chains finished by this run. */
+  done: number;
+  /** Chains finished by earlier runs (skipped). */
+  skipped: number;
+  /** Filter name -> chains dropped by it in this run. */
+  filtered: Record<string, number>;
+  failed: number;
+  /** Chains covered by the build (alignments, restricted by --chains). */
+  total: number;
+  shards: number;
+  rows: number;
+  seconds: number;
+  chains_per_second: number;
+  warnings: number;
+  dataset: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function takeLock(outDir: string): () => void {
+  const path = join(outDir, LOCK_FILE);
+  try {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      throw new InputError({ source: outDir }, `another build (pid ${pid}) is writing this dataset; remove ${path} if that is wrong`);
+    }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+  }
+  writeFileSync(path, `${process.pid}\n`);
+  return () => rmSync(path, { force: true });
+}
+
+/** errors.jsonl of this run: one `{chain, stage, message}` object per line. */
+class ErrorLog {
+  private readonly fd: number;
+  count = 0;
+  constructor(path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  add(chain: string, stage: string, message: string): void {
+    writeSync(this.fd, JSON.stringify({ chain, stage, message }) + '\n');
+    this.count += 1;
+  }
+  close(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+  }
+}
+
+function toIndexRow(e: PlacedEntry): IndexRow {
+  const { sequence: _sequence, ...row } = e;
+  return row;
+}
+
+export async function buildDataset(options: BuildOptions): Promise<BuildSummary> {
+  const started = performance.now();
+  const outDir = resolve(options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const releaseLock = takeLock(outDir);
+  const progress = options.progress ?? new Progress();
+  try {
+    return await runBuild(options, outDir, progress, started);
+  } finally {
+    releaseLock();
+  }
+}
+
+async function runBuild(options: BuildOptions, outDir: string, progress: Progress, started: number): Promise<BuildSummary> {
+  const threads = options.threads ?? availableParallelism();
+  const filters = options.filters ?? DEFAULT_FILTERS;
+  const limits: ShardLimits = { ...DEFAULT_SHARD_LIMITS, ...options.shardLimits };
+  const cutoff: TemplateCutoffRule =
+    options.maxTemplateDate !== undefined ? { kind: 'global', date: options.maxTemplateDate } : { kind: 'before_release', days: TEMPLATE_DAYS_BEFORE_RELEASE };
+  const featureConfig = JSON.stringify({ transforms: 'openfold_nonensembled_train', msa_order: 'sorted', template_cutoff: cutoff, filters });
+
+  const scan = scanShards(outDir);
+  for (const name of scan.removedTemporaries) progress.log(`removed unfinished ${name} of an earlier run`);
+  for (const name of scan.recovered) progress.log(`recovered ${name} (its sidecar was missing)`);
+  for (const { name, message } of scan.unreadable) progress.log(`cannot read ${name}: ${message}; its chains are redone`);
+  const finished = new Map<string, PlacedEntry>();
+  for (const shard of scan.shards) for (const e of shard.rows) if (!finished.has(e.chain_id)) finished.set(e.chain_id, e);
+
+  const discovery = await discoverChains({
+    mmcifDir: options.mmcifDir,
+    alignmentDir: options.alignmentDir,
+    alignmentIndex: options.alignmentIndex,
+    only: options.chains,
+  });
+  const clusterSizes = options.clusterFile === undefined ? null : await readClusterFile(options.clusterFile);
+  const errors = new ErrorLog(join(outDir, ERRORS_FILE));
+  for (const r of discovery.rejected) errors.add(r.chain, 'input', r.message);
+
+  const todo: ChainSpec[] = discovery.chains.filter((c) => !finished.has(c.chain));
+  const total = discovery.chains.length + discovery.rejected.length;
+  const skipped = discovery.chains.length - todo.length;
+  const filtered: Record<string, number> = {};
+  const cache = new Map<string, ChainCacheEntry>();
+  for (const e of finished.values()) {
+    cache.set(e.chain_id, { release_date: e.release_date, seq: e.sequence, resolution: e.resolution ?? 0, ...(e.cluster_size === null ? {} : { cluster_size: e.cluster_size }) });
+  }
+  let done = 0;
+  let warnings = 0;
+  const counts = () => ({ finished: skipped + done + errors.count + sum(filtered), total, failed: errors.count, filtered: sum(filtered) });
+
+  const committed: PlacedEntry[] = scan.shards.flatMap((s) => s.rows);
+  let shardCount = scan.shards.length;
+  const shards = new ShardSetWriter(
+    outDir,
+    scan.shards.map((s) => s.name),
+    limits,
+    { [FEATURE_CONFIG_KEY]: featureConfig },
+    (name, rows) => {
+      committed.push(...rows);
+      shardCount += 1;
+      progress.log(`committed ${name}: ${rows.length} chains (${skipped + done}/${total} finished)`);
+    },
+  );
+
+  const scratchDir = join(outDir, '.scratch');
+  const pool = new Piscina({
+    filename: new URL('./chain_worker_entry.mjs', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    execArgv: [],
+    idleTimeout: 60_000,
+  });
+  const ticker = setInterval(() => {
+    shards.tick();
+    progress.update(counts());
+  }, 1000);
+
+  const handle = (outcome: ChainOutcome): void => {
+    if (outcome.status === 'failed') {
+      errors.add(outcome.chain, outcome.stage, outcome.message);
+    } else if (outcome.status === 'filtered') {
+      filtered[outcome.reason] = (filtered[outcome.reason] ?? 0) + 1;
+      cache.set(outcome.chain, outcome.cache);
+    } else {
+      try {
+        shards.append(outcome.features, outcome.columns, outcome.entry);
+      } catch (error) {
+        errors.add(outcome.chain, 'row', (error as Error).message);
+        return;
+      }
+      done += 1;
+      warnings += outcome.warnings.length;
+      cache.set(outcome.chain, outcome.cache);
+    }
+    progress.update(counts());
+  };
+
+  try {
+    // Bounded submission: a few tasks per thread in flight, results handled as they come.
+    const inFlight = new Set<Promise<void>>();
+    for (const spec of todo) {
+      const task: ChainTask = {
+        spec,
+        clusterSize: clusterSizes === null ? null : (clusterSizes.get(spec.chain.toUpperCase()) ?? -1),
+        cutoff,
+        filters,
+        templates: { mmcifDir: options.mmcifDir, obsoletePath: options.obsoletePath, kalignBinary: options.kalignBinary },
+        scratchDir,
+      };
+      const p: Promise<void> = (pool.run(task) as Promise<ChainOutcome>)
+        .then(handle, (error: unknown) => errors.add(spec.chain, 'features', `worker failed: ${(error as Error).message}`))
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= threads * 2) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    shards.close();
+  } finally {
+    clearInterval(ticker);
+    await pool.destroy();
+    errors.close();
+    rmSync(scratchDir, { recursive: true, force: true });
+  }
+  progress.finish(counts());
+
+  // The index and chain cache cover every committed row, earlier runs included.
+  const seen = new Set<string>();
+  const indexRows: IndexRow[] = [];
+  for (const e of committed) {
+    if (seen.has(e.chain_id)) continue;
+    seen.add(e.chain_id);
+    indexRows.push(toIndexRow(e));
+  }
+  await writeIndex(join(outDir, INDEX_FILE), indexRows, { [SCHEMA_VERSION_KEY]: SCHEMA_VERSION, [FEATURE_CONFIG_KEY]: featureConfig });
+  const cacheObject: Record<string, ChainCacheEntry> = {};
+  for (const name of [...cache.keys()].sort()) cacheObject[name] = cache.get(name)!;
+  writeFileDurably(join(outDir, CHAIN_DATA_CACHE_FILE), JSON.stringify(cacheObject, null, 4));
+
+  const seconds = (performance.now() - started) / 1000;
+  const summary: BuildSummary = {
+    done,
+    skipped,
+    filtered,
+    failed: errors.count,
+    total,
+    shards: shardCount,
+    rows: indexRows.length,
+    seconds,
+    chains_per_second: done / Math.max(seconds, 1e-9),
+    warnings,
+    dataset: outDir,
+  };
+  writeFileDurably(join(outDir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
+
+function sum(record: Record<string, number>): number {
+  return Object.values(record).reduce((a, b) => a + b, 0);
+}
