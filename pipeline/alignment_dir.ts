@@ -7,7 +7,7 @@
 // Order `af2`: AlphaFold's fixed uniref90, bfd, mgnify, then any others by
 // name. Order `sorted`: OpenFold's directory listing, which is file-system
 // order; the goldens were made with it sorted, and sorted is what we use.
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InputError } from '../features/errors.ts';
 
@@ -87,14 +87,14 @@ export function classifyAlignmentNames(
 export async function listAlignmentDir(dir: string, order: MsaOrder): Promise<AlignmentDirListing> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     throw new InputError({ source: dir }, `cannot read the alignment folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const names: string[] = [];
   for (const entry of entries) {
     if (entry.isFile()) names.push(entry.name);
-    else if (entry.isSymbolicLink() && (await stat(join(dir, entry.name)).catch(() => null))?.isFile()) names.push(entry.name);
+    else if (entry.isSymbolicLink() && statSync(join(dir, entry.name), { throwIfNoEntry: false })?.isFile()) names.push(entry.name);
   }
   const classified = classifyAlignmentNames(names, order);
   return {

@@ -4,7 +4,7 @@
 // chain of an mmCIF), the MSA files of the chain's alignment folder, the
 // template hits and their structures; hands everything parsed to the pure
 // feature builders in features/. `build`'s workers call this too.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { FeatureError, InputError } from '../features/errors.ts';
 import { parseA3m } from '../features/parsers/a3m.ts';
 import { parseFasta } from '../features/parsers/fasta.ts';
@@ -60,9 +60,14 @@ export interface ChainFeaturesResult {
   info: ChainFeaturesInfo;
 }
 
-async function readText(path: string): Promise<string> {
+/**
+ * Whole-file synchronous reads: this runs once per chain in a worker thread
+ * (or the one-chain CLI), where a blocking read of a small file costs less
+ * than the four thread-pool round trips of an asynchronous one.
+ */
+function readText(path: string): string {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
     throw new InputError({ source: path }, `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
@@ -70,7 +75,7 @@ async function readText(path: string): Promise<string> {
 
 async function readQuery(input: ChainInput): Promise<{ sequence: string; name: string; features: FeatureDict }> {
   if (input.kind === 'fasta') {
-    const records = parseFasta(await readText(input.path), input.path);
+    const records = parseFasta(readText(input.path), input.path);
     if (records.sequences.length !== 1) {
       throw new FeatureError({ source: input.path }, `expected exactly one sequence, found ${records.sequences.length}`);
     }
@@ -79,13 +84,13 @@ async function readQuery(input: ChainInput): Promise<{ sequence: string; name: s
     return { sequence, name, features: makeSequenceFeatures(sequence, name, input.path) };
   }
   const fileId = input.path.replace(/^.*\//, '').replace(/\.cif$/i, '');
-  const mmcif = input.parsed ?? parseMmcif(await readText(input.path), fileId, input.path);
+  const mmcif = input.parsed ?? parseMmcif(readText(input.path), fileId, input.path);
   const sequence = chainSequence(mmcif, input.chainId, input.path);
   return { sequence, name: `${mmcif.fileId}_${input.chainId}`, features: makeMmcifFeatures(mmcif, input.chainId, input.path) };
 }
 
-async function readMsa(file: AlignmentFile): Promise<SourcedMsa> {
-  const text = await readText(file.path);
+function readMsa(file: AlignmentFile): SourcedMsa {
+  const text = readText(file.path);
   const msa = file.format === 'a3m' ? parseA3m(text, file.path) : parseStockholm(text, file.path);
   if (msa.sequences.length === 0) throw new FeatureError({ source: file.path }, 'the MSA contains no sequence');
   return { msa, source: file.path };
@@ -99,7 +104,7 @@ export async function computeChainFeatures(request: ChainFeaturesRequest): Promi
     request.alignmentDir === undefined ? null : await listAlignmentDir(request.alignmentDir, request.msaOrder ?? 'af2');
 
   // MSA: every MSA file in order, or OpenFold's dummy single-row MSA.
-  const msas = listing === null ? [] : await Promise.all(listing.msaFiles.map(readMsa));
+  const msas = listing === null ? [] : listing.msaFiles.map(readMsa);
   for (const { msa, source } of msas) {
     const width = msa.sequences[0]!.length;
     if (width !== query.sequence.length) {
@@ -111,16 +116,17 @@ export async function computeChainFeatures(request: ChainFeaturesRequest): Promi
     speciesIdentifier,
   );
 
-  // Templates: hits of every HHR file in order, featurized from their mmCIFs.
+  // Templates: hits of every HHR file in order, featurized from their mmCIFs
+  // (OpenFold parses the hits even without a featurizer; we skip them then).
   let templateFeatures = emptyTemplateFeatures(query.sequence.length);
   const hits: SourcedHit[] = [];
-  if (listing !== null) {
+  if (listing !== null && request.templates !== undefined) {
     for (const file of listing.hitFiles) {
-      for (const hit of parseHhr(await readText(file.path), file.path)) hits.push({ hit, source: file.path });
+      for (const hit of parseHhr(readText(file.path), file.path)) hits.push({ hit, source: file.path });
     }
-    for (const skipped of listing.skipped) {
-      if (skipped.name.startsWith('hmm_output')) warnings.push(`${request.alignmentDir}/${skipped.name}: not read: ${skipped.reason}`);
-    }
+  }
+  for (const skipped of listing?.skipped ?? []) {
+    if (skipped.name.startsWith('hmm_output')) warnings.push(`${request.alignmentDir}/${skipped.name}: not read: ${skipped.reason}`);
   }
   if (request.templates !== undefined && hits.length > 0) {
     const source =

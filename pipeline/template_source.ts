@@ -2,6 +2,7 @@
 // with our mmCIF parser and kept in a small cache (a worker featurizes many
 // chains that share templates), plus the PDB's obsolete.dat id remapping.
 // AlphaFold reads the same files in templates._process_single_hit.
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../features/errors.ts';
@@ -73,7 +74,8 @@ export class TemplateSource {
     const path = join(this.mmcifDir, `${pdbId}.cif`);
     let text;
     try {
-      text = await readFile(path, 'utf8');
+      // Synchronous for the same reason as chain_features.ts' reads.
+      text = readFileSync(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing', path };
       return { kind: 'unparsable', path, reason: (error as Error).message };

@@ -43,49 +43,46 @@ export function makeMsaFeatures(msas: readonly SourcedMsa[], speciesIdentifier: 
     throw new FeatureError({ source: first.source }, 'the MSA contains no sequence');
   }
   const numRes = first.msa.sequences[0]!.length;
+  const totalRows = msas.reduce((n, m) => n + m.msa.sequences.length, 0);
   const seen = new Set<string>();
-  const kept: { sequence: string; deletions: Int32Array; description: string; source: string; row: number }[] = [];
+  // [N_seq, N_res], sized for every row; trimmed to the kept rows below.
+  const msaData = new Int32Array(totalRows * numRes);
+  const deletionData = new Int32Array(totalRows * numRes);
+  const species: string[] = [];
+  let numSeq = 0;
   for (const { msa, source } of msas) {
     if (msa.sequences.length === 0) throw new FeatureError({ source }, 'the MSA contains no sequence');
     for (let row = 0; row < msa.sequences.length; row++) {
       const sequence = msa.sequences[row]!;
       if (seen.has(sequence)) continue;
       seen.add(sequence);
-      kept.push({ sequence, deletions: msa.deletionMatrix[row]!, description: msa.descriptions[row] ?? '', source, row });
-    }
-  }
-  const numSeq = kept.length;
-  // [N_seq, N_res]
-  const msaData = new Int32Array(numSeq * numRes);
-  const deletionData = new Int32Array(numSeq * numRes);
-  const species: string[] = new Array(numSeq);
-  for (let r = 0; r < numSeq; r++) {
-    const { sequence, deletions, description, source, row } = kept[r]!;
-    if (sequence.length !== numRes || deletions.length !== numRes) {
-      throw new FeatureError(
-        { source },
-        `MSA row ${row + 1} has ${sequence.length} aligned columns, but the query has ${numRes}`,
-      );
-    }
-    const offset = r * numRes;
-    for (let i = 0; i < numRes; i++) {
-      const code = sequence.charCodeAt(i);
-      const id = code < 128 ? HHBLITS_TABLE[code]! : -1;
-      if (id < 0) {
-        throw new FeatureError(
-          { source },
-          `MSA row ${row + 1} has the character ${JSON.stringify(sequence[i])} at column ${i + 1}, outside the HHblits alphabet`,
-        );
+      const deletions = msa.deletionMatrix[row]!;
+      if (sequence.length !== numRes || deletions.length !== numRes) {
+        throw new FeatureError({ source }, `MSA row ${row + 1} has ${sequence.length} aligned columns, but the query has ${numRes}`);
       }
-      msaData[offset + i] = id;
+      const offset = numSeq * numRes;
+      for (let i = 0; i < numRes; i++) {
+        const code = sequence.charCodeAt(i);
+        const id = code < 128 ? HHBLITS_TABLE[code]! : -1;
+        if (id < 0) throw outsideAlphabet(source, row, i, sequence);
+        msaData[offset + i] = id;
+      }
+      deletionData.set(deletions, offset);
+      species.push(speciesIdentifier(msa.descriptions[row] ?? ''));
+      numSeq += 1;
     }
-    deletionData.set(deletions, offset);
-    species[r] = speciesIdentifier(description);
   }
   return {
-    deletion_matrix_int: numeric('int32', [numSeq, numRes], deletionData),
-    msa: numeric('int32', [numSeq, numRes], msaData),
+    deletion_matrix_int: numeric('int32', [numSeq, numRes], deletionData.slice(0, numSeq * numRes)),
+    msa: numeric('int32', [numSeq, numRes], msaData.slice(0, numSeq * numRes)),
     num_alignments: numeric('int32', [numRes], new Int32Array(numRes).fill(numSeq)),
     msa_species_identifiers: strings([numSeq], species),
   };
+}
+
+function outsideAlphabet(source: string, row: number, column: number, sequence: string): FeatureError {
+  return new FeatureError(
+    { source },
+    `MSA row ${row + 1} has the character ${JSON.stringify(sequence[column])} at column ${column + 1}, outside the HHblits alphabet`,
+  );
 }
