@@ -103,7 +103,7 @@ test('a hit that needs realignment without a kalign binary: exit 1, the HHR file
   });
 });
 
-test('usage errors exit 2; export-npy of a missing row exits 1', async () => {
+test('usage errors exit 2; an mmCIF chain round-trips to its golden; export-npy of a missing row exits 1', async () => {
   assert.equal(scalefold(['features', '--fasta', 'a.fasta', '--mmcif', 'b.cif', '--out', 'x.arrow']).status, 2);
   assert.equal(scalefold(['features', '--fasta', `${DATA}/short.fasta`, '--alignments', DATA, '--mmcif-dir', DATA, '--out', 'x.arrow']).status, 2);
   const help = scalefold(['features', '--help']);
@@ -112,7 +112,11 @@ test('usage errors exit 2; export-npy of a missing row exits 1', async () => {
   await withTempDir(async (dir) => {
     const out = join(dir, '3zee.arrow');
     assert.equal(scalefold(['features', '--mmcif', `${DATA}/mmcifs/3zee.cif`, '--chain', 'A', '--out', out]).status, 0);
-    const missing = scalefold(['export-npy', out, '--row', '3', '--out', join(dir, 'npy')]);
+    assert.equal(scalefold(['export-npy', out, '--out', join(dir, 'npy')]).status, 0);
+    const ours = await readNpyDir(join(dir, 'npy'));
+    assert.deepEqual(compareWithGolden(ours, await readNpyDir(`${GOLDEN}/mmcif_3zee_A`)), []);
+    assert.deepEqual(ours.is_distillation!.shape, []);
+    const missing = scalefold(['export-npy', out, '--row', '3', '--out', join(dir, 'npy2')]);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /3zee\.arrow.*row 3 does not exist/);
   });
