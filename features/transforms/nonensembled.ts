@@ -44,7 +44,10 @@ export function selectInputFeatures(raw: FeatureDict, options: NonensembledOptio
   for (const [k, v] of Object.entries(raw)) if (keys.has(k)) out[k] = v;
   const dmi = raw['deletion_matrix_int'];
   if (dmi !== undefined && dmi.kind === 'numeric') {
-    out['deletion_matrix'] = numeric('float32', [...dmi.shape], Float32Array.from(dmi.data as ArrayLike<number>, Number));
+    const values = new Float32Array(dmi.data.length);
+    const src = dmi.data;
+    for (let i = 0; i < values.length; i++) values[i] = Number(src[i]!);
+    out['deletion_matrix'] = numeric('float32', [...dmi.shape], values);
   }
   return out;
 }

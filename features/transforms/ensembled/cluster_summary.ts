@@ -34,19 +34,40 @@ export interface ClusterSummary {
 
 export function summarizeClusters(x: ClusterSummaryInput): ClusterSummary {
   const S = x.numCentres, L = x.numRes, C = x.numCols, c0 = x.colStart;
-  const counts = new Float32Array(S * C);
-  const sums = new Float32Array(S * C * 23);
-  const delSums = new Float32Array(S * C);
-  for (let e = 0; e < x.extraRows.length; e++) {
-    const row = x.extraRows[e]! * L + c0;
-    const s = x.assignment[e]!;
-    const o = s * C;
-    for (let j = 0; j < C; j++) {
-      const m = x.msaMask === null ? 1 : x.msaMask[row + j]!;
-      if (m === 0) continue;
-      counts[o + j]! += m;
-      sums[(o + j) * 23 + x.msa[row + j]!]! += m;
-      delSums[o + j] = f(delSums[o + j]! + f(m * x.deletion[row + j]!));
+  // Integer class counts and exact deletion sums. Deletion counts are whole
+  // numbers, so the float32 running sums of the reference are exact too
+  // (below 2^24), and double sums give the same values.
+  const counts = new Float64Array(S * C);
+  const classCounts = new Int32Array(S * C * 23);
+  const delSums = new Float64Array(S * C);
+  const msa = x.msa, deletion = x.deletion, mask = x.msaMask;
+  if (mask === null) {
+    // All masks one: each assigned row adds 1 to every column of its centre.
+    const rowsPerCentre = new Int32Array(S);
+    for (let e = 0; e < x.extraRows.length; e++) {
+      const row = x.extraRows[e]! * L + c0;
+      const s = x.assignment[e]!;
+      rowsPerCentre[s]!++;
+      const o = s * C;
+      for (let j = 0; j < C; j++) {
+        classCounts[(o + j) * 23 + msa[row + j]!]!++;
+        const d = deletion[row + j]!;
+        if (d !== 0) delSums[o + j]! += d;
+      }
+    }
+    for (let s = 0; s < S; s++) counts.fill(rowsPerCentre[s]!, s * C, (s + 1) * C);
+  } else {
+    for (let e = 0; e < x.extraRows.length; e++) {
+      const row = x.extraRows[e]! * L + c0;
+      const s = x.assignment[e]!;
+      const o = s * C;
+      for (let j = 0; j < C; j++) {
+        const m = mask[row + j]!;
+        if (m === 0) continue;
+        counts[o + j]! += m;
+        classCounts[(o + j) * 23 + msa[row + j]!]! += m;
+        delSums[o + j]! += m * deletion[row + j]!;
+      }
     }
   }
   const profile = new Float32Array(S * C * 23);
@@ -56,9 +77,12 @@ export function summarizeClusters(x: ClusterSummaryInput): ClusterSummary {
       const k = s * C + j;
       const src = s * L + c0 + j;
       const centreMask = x.centreMask === null ? 1 : x.centreMask[src]!;
-      const denom = f(f(EPS + centreMask) + counts[k]!);
-      sums[k * 23 + x.centres[src]!]! += 1; // the centre itself (one-hot, not masked)
-      for (let c = 0; c < 23; c++) profile[k * 23 + c] = sums[k * 23 + c]! / denom;
+      const denom = f(f(EPS + centreMask) + f(counts[k]!));
+      classCounts[k * 23 + x.centres[src]!]!++; // the centre itself (one-hot, not masked)
+      for (let c = 0; c < 23; c++) {
+        const n = classCounts[k * 23 + c]!;
+        if (n !== 0) profile[k * 23 + c] = n / denom;
+      }
       deletionMean[k] = f(delSums[k]! + x.centreDeletion[src]!) / denom;
     }
   }

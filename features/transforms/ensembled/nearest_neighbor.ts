@@ -88,22 +88,8 @@ export function nearestNeighborClusters(input: ClusterInput): Int32Array {
   for (let e = 0; e < numExtra; e++) {
     const row = extraRows[e]! * L;
     planes.fill(0);
-    for (let r = 0; r < L; r++) {
-      const c = msa[row + r]!;
-      if (c >= maxClass) continue;
-      if (msaMask !== null && msaMask[row + r] === 0) continue;
-      const base = (r * 22 + c) * W;
-      for (let w = 0; w < W; w++) {
-        let carry = table[base + w]!;
-        let p = w;
-        while (carry !== 0) {
-          const t = planes[p]! & carry;
-          planes[p]! ^= carry;
-          carry = t;
-          p += W;
-        }
-      }
-    }
+    if (W === 4) accumulateRow4(msa, row, L, maxClass, msaMask, table, planes);
+    else accumulateRow(msa, row, L, maxClass, msaMask, table, planes, W);
     // Argmax: keep the candidates with a 1 in the highest plane where any has one.
     cand.set(all);
     for (let p = P - 1; p >= 0; p--) {
@@ -119,4 +105,48 @@ export function nearestNeighborClusters(input: ClusterInput): Int32Array {
     out[e] = best;
   }
   return out;
+}
+
+/** Adds, for each residue of one extra row, the bitset of agreeing centres into the bit-sliced counters. */
+function accumulateRow(
+  msa: Uint8Array, row: number, L: number, maxClass: number, msaMask: Float32Array | null,
+  table: Int32Array, planes: Int32Array, W: number,
+): void {
+  for (let r = 0; r < L; r++) {
+    const c = msa[row + r]!;
+    if (c >= maxClass) continue;
+    if (msaMask !== null && msaMask[row + r] === 0) continue;
+    const base = (r * 22 + c) * W;
+    for (let w = 0; w < W; w++) {
+      let carry = table[base + w]!;
+      let p = w;
+      while (carry !== 0) {
+        const t = planes[p]! & carry;
+        planes[p]! ^= carry;
+        carry = t;
+        p += W;
+      }
+    }
+  }
+}
+
+/** accumulateRow for 97..128 centres (4 words), the four carries rippled together. */
+function accumulateRow4(
+  msa: Uint8Array, row: number, L: number, maxClass: number, msaMask: Float32Array | null,
+  table: Int32Array, planes: Int32Array,
+): void {
+  for (let r = 0; r < L; r++) {
+    const c = msa[row + r]!;
+    if (c >= maxClass) continue;
+    if (msaMask !== null && msaMask[row + r] === 0) continue;
+    const base = (r * 22 + c) << 2;
+    let c0 = table[base]!, c1 = table[base + 1]!, c2 = table[base + 2]!, c3 = table[base + 3]!;
+    let p = 0;
+    while ((c0 | c1 | c2 | c3) !== 0) {
+      const p0 = planes[p]!, p1 = planes[p + 1]!, p2 = planes[p + 2]!, p3 = planes[p + 3]!;
+      planes[p] = p0 ^ c0; planes[p + 1] = p1 ^ c1; planes[p + 2] = p2 ^ c2; planes[p + 3] = p3 ^ c3;
+      c0 &= p0; c1 &= p1; c2 &= p2; c3 &= p3;
+      p += 4;
+    }
+  }
 }

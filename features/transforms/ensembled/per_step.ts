@@ -35,6 +35,8 @@ export interface ChainFeatures {
   msa: Uint8Array; // [N_seq, N_res] values 0..21
   deletion: Float32Array; // [N_seq, N_res]
   msaMask: Float32Array; // [N_seq, N_res]
+  /** True when msa_mask is all ones (as stored): the fast paths skip it. */
+  msaMaskAllOnes: boolean;
   profile: Float32Array; // [N_res, 22]
   aatype: Int32Array; // [N_res]
   betweenSegment: Int32Array; // [N_res]
@@ -43,29 +45,52 @@ export interface ChainFeatures {
   features: FeatureDict;
 }
 
+function allOnes(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== 1) return false;
+  return true;
+}
+
+/** MSA classes (0..21) as bytes, read straight from int64 words or int32. */
+function msaClasses(t: NumericTensor): Uint8Array {
+  const n = t.data.length;
+  const out = new Uint8Array(n);
+  const bad = (v: unknown) => new FeatureError({ source: 'msa' }, `msa value ${v} outside 0..21 (expected AlphaFold order after the non-ensembled transforms)`);
+  if (t.dtype === 'int64') {
+    const w = int64Words(t.data as BigInt64Array);
+    for (let i = 0; i < n; i++) {
+      const lo = w[2 * i]!;
+      if ((lo >>> 0) > 21 || w[2 * i + 1] !== 0) throw bad((t.data as BigInt64Array)[i]);
+      out[i] = lo;
+    }
+  } else {
+    const v = intValues(t);
+    for (let i = 0; i < n; i++) {
+      if ((v[i]! >>> 0) > 21) throw bad(v[i]);
+      out[i] = v[i]!;
+    }
+  }
+  return out;
+}
+
 /** Unpacks the non-ensembled feature dict (a shard row or `features --transforms nonensembled`). */
 export function prepareChain(features: FeatureDict): ChainFeatures {
   const msaT = getNumeric(features, 'msa');
   if (msaT.shape.length !== 2) throw new FeatureError({ source: 'msa' }, `msa must be [N_seq, N_res], got [${msaT.shape}]`);
   const [numSeq, numRes] = msaT.shape as [number, number];
   if (numSeq < 1) throw new FeatureError({ source: 'msa' }, 'empty MSA');
-  const msa32 = intValues(msaT);
-  const msa = new Uint8Array(msa32.length);
-  for (let i = 0; i < msa32.length; i++) {
-    const v = msa32[i]!;
-    if (v < 0 || v > 21) throw new FeatureError({ source: 'msa' }, `msa value ${v} outside 0..21 (expected AlphaFold order after the non-ensembled transforms)`);
-    msa[i] = v;
-  }
+  const msa = msaClasses(msaT);
   const aatype = intValues(getNumeric(features, 'aatype'));
   if (aatype.length !== numRes) throw new FeatureError({ source: 'aatype' }, `aatype has ${aatype.length} residues, msa ${numRes}`);
   const templateAatype = features['template_aatype'];
+  const msaMask = float32Values(getNumeric(features, 'msa_mask'));
   return {
     numRes,
     numSeq,
     numTemplates: templateAatype === undefined ? 0 : templateAatype.shape[0]!,
     msa,
     deletion: float32Values(getNumeric(features, 'deletion_matrix')),
-    msaMask: float32Values(getNumeric(features, 'msa_mask')),
+    msaMask,
+    msaMaskAllOnes: allOnes(msaMask),
     profile: float32Values(getNumeric(features, 'hhblits_profile')),
     aatype,
     betweenSegment: features['between_segment_residues'] !== undefined ? intValues(getNumeric(features, 'between_segment_residues')) : new Int32Array(numRes),
@@ -140,11 +165,11 @@ export function msaPass(chain: ChainFeatures, config: PerStepConfig, rng: Rng | 
   const centreMask = gatherRows(chain.msaMask, selected, L, new Float32Array(S * L));
   const assignment = nearestNeighborClusters({
     centres: masked.msa, centreMask, numCentres: S, numRes: L,
-    msa: chain.msa, extraRows: extra, msaMask: chain.msaMask, gapAgreementWeight: config.gapAgreementWeight,
+    msa: chain.msa, extraRows: extra, msaMask: chain.msaMaskAllOnes ? null : chain.msaMask, gapAgreementWeight: config.gapAgreementWeight,
   });
   const summary = summarizeClusters({
     centres: masked.msa, centreDeletion: gatherRows(chain.deletion, selected, L, new Float32Array(S * L)), centreMask,
-    numCentres: S, numRes: L, msa: chain.msa, deletion: chain.deletion, msaMask: chain.msaMask,
+    numCentres: S, numRes: L, msa: chain.msa, deletion: chain.deletion, msaMask: chain.msaMaskAllOnes ? null : chain.msaMask,
     extraRows: extra, assignment, colStart, numCols,
   });
   const extraChosen = cropExtraRows(extra, config.maxExtraMsa, rng?.derive('crop_extra_msa') ?? null);

@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import { readNpyDir } from '../../pipeline/npy_dir.ts';
+import { perStepTransforms } from '../../features/transforms/ensembled/per_step.ts';
+import { perStepConfig } from '../../features/transforms/config.ts';
+import { batchDigest } from './helpers/batch_digest.ts';
+
+const DIR = 'test/fixtures/golden/openfold_raw_short/nonensembled';
+
+test('same seed gives identical batches; another seed gives a different one', async () => {
+  const input = await readNpyDir(DIR);
+  const config = perStepConfig({ passes: 2 });
+  const a = batchDigest(perStepTransforms(input, { seed: 7, config }));
+  const b = batchDigest(perStepTransforms(input, { seed: 7, config }));
+  const c = batchDigest(perStepTransforms(input, { seed: 8, config }));
+  assert.equal(a, b);
+  assert.notEqual(a, c);
+});
+
+test('a worker thread gives the same batch as the main thread for the same seed', async () => {
+  const input = await readNpyDir(DIR);
+  for (const [seed, passes] of [[11, 4], [12345678901, 1]] as const) {
+    const here = batchDigest(perStepTransforms(input, { seed, config: perStepConfig({ passes }) }));
+    const worker = new Worker(new URL('./helpers/per_step_worker_entry.mjs', import.meta.url), {
+      workerData: { dir: DIR, seed, passes },
+      execArgv: [],
+    });
+    const there = await new Promise<string>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    assert.equal(there, here, `seed ${seed}`);
+  }
+});
+
+test('passes are drawn per seed in 1..4 and each pass resamples the MSA while sharing the crop', async () => {
+  const input = await readNpyDir(DIR);
+  const seen = new Set<number>();
+  const config = perStepConfig({ cropSize: 40 });
+  for (let seed = 0; seed < 40; seed++) {
+    const batch = perStepTransforms(input, { seed, config });
+    const passes = batch['aatype']!.shape[0]!;
+    seen.add(passes);
+    const nri = batch['no_recycling_iters']!.data as BigInt64Array;
+    for (let k = 0; k < passes; k++) assert.equal(nri[k], BigInt(passes - 1));
+    const idx = batch['residue_index']!.data as BigInt64Array;
+    const feat = batch['msa_feat']!.data as Float32Array;
+    const perPass = feat.length / passes;
+    for (let k = 1; k < passes; k++) {
+      // Same crop: identical residue indices in every pass.
+      assert.deepEqual(idx.subarray(k * 40, k * 40 + 40), idx.subarray(0, 40));
+      // Resampled MSA: the cluster features differ between passes.
+      let differs = false;
+      for (let i = 0; i < perPass && !differs; i++) differs = feat[i] !== feat[k * perPass + i];
+      assert.ok(differs, `pass ${k} repeats pass 0 (seed ${seed})`);
+    }
+  }
+  assert.deepEqual([...seen].sort(), [1, 2, 3, 4]);
+});
