@@ -4,5 +4,6 @@ import { pretrainCommand } from './pretrain.ts';
 import { featuresCommand } from '../../pipeline/commands/features.ts';
 import { exportNpyCommand } from '../../pipeline/commands/export_npy.ts';
 import { buildCommand } from '../../pipeline/commands/build.ts';
+import { validateCommand } from '../../pipeline/commands/validate.ts';
 
-export const COMMANDS: readonly Command[] = [featuresCommand, exportNpyCommand, buildCommand, pretrainCommand];
+export const COMMANDS: readonly Command[] = [featuresCommand, exportNpyCommand, buildCommand, validateCommand, pretrainCommand];
