@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeChainFeatures, type ChainFeaturesRequest } from '../../pipeline/chain_features.ts';
 import { readNpyDir } from '../../pipeline/npy_dir.ts';
+import type { NumericTensor } from '../../features/tensor.ts';
 import { compareWithGolden, selectTemplates } from '../features/helpers/raw_golden.ts';
 
 const DATA = 'test/fixtures/openfold_test_data';
@@ -101,6 +102,7 @@ test("minitrain's 1ubq_A (ColabFold A3M files ending in a NUL byte) gives featur
   assert.deepEqual(result.info.msaFiles, ['bfd.mgnify30.metaeuk30.smag30.a3m', 'uniref.a3m']);
   // Row 0 is the query: HHblits ids of the SEQRES.
   const hhblits = 'ACDEFGHIKLMNPQRSTVWYX-';
-  const row0 = Array.from((msa.data as Int32Array).subarray(0, 76), (id) => hhblits[id]).join('');
+  assert.equal(msa.kind, 'numeric');
+  const row0 = Array.from((msa as NumericTensor<'int32'>).data.subarray(0, 76), (id) => hhblits[id]).join('');
   assert.equal(row0, result.info.sequence);
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { computeChainFeatures } from '../../pipeline/chain_features.ts';
 import { ID_TO_HHBLITS_AA } from '../../features/residue_constants.ts';
+import type { NumericTensor } from '../../features/tensor.ts';
 
 const MINITRAIN = 'test/fixtures/minitrain';
 
@@ -22,11 +23,11 @@ test('every minitrain chain gives features; MSA row 0 is the SEQRES, structure a
     const numRes = info.sequence.length;
     assert.equal(msa.shape[1], numRes, chain);
     assert.ok(msa.shape[0]! >= 1, chain);
-    const row0 = Array.from((msa.data as Int32Array).subarray(0, numRes), (id) => ID_TO_HHBLITS_AA[id]).join('');
+    const row0 = Array.from((msa as NumericTensor<'int32'>).data.subarray(0, numRes), (id) => ID_TO_HHBLITS_AA[id]).join('');
     assert.equal(row0, info.sequence, chain);
     assert.deepEqual(features.all_atom_positions!.shape, [numRes, 37, 3], chain);
     assert.deepEqual(features.template_aatype!.shape, [0, numRes, 22], chain);
     // Some atoms resolved.
-    assert.ok((features.all_atom_mask!.data as Float32Array).some((m) => m === 1), chain);
+    assert.ok((features.all_atom_mask as NumericTensor<'float32'>).data.some((m) => m === 1), chain);
   }
 });
