@@ -16,14 +16,14 @@
 
 import { FeatureError, ParseError } from '../errors.ts';
 import { LineSplitter, decodeAscii, forEachLine, isStripSpace } from './text_lines.ts';
-import type { Msa } from './types.ts';
+import type { Msa, MsaReader } from './types.ts';
 
 const CODE_GT = 62;
 const CODE_HASH = 35;
 const CODE_DASH = 45;
 const CODE_DOT = 46;
 
-export class A3mReader {
+export class A3mReader implements MsaReader {
   private readonly sequences: string[] = [];
   private readonly deletionMatrix: Int32Array[] = [];
   private readonly descriptions: string[] = [];

@@ -51,7 +51,9 @@ export function parseMmcif(text: string, fileId: string, source: string): MmcifO
   }
   const seqStart = new Map<string, number>();
   for (const [chain, monomers] of proteinChains) {
-    seqStart.set(chain, Math.min(...monomers.map((m) => m.num)));
+    let start = Infinity;
+    for (const monomer of monomers) start = Math.min(start, monomer.num);
+    seqStart.set(chain, start);
   }
 
   // Rows of model "1": label -> author chain ids, and SEQRES index -> residue.

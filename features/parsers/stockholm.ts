@@ -15,9 +15,19 @@
 
 import { FeatureError, ParseError } from '../errors.ts';
 import { LineSplitter, decodeAscii, forEachLine, isStripSpace } from './text_lines.ts';
-import type { Msa } from './types.ts';
+import type { Msa, MsaReader } from './types.ts';
 
 const CODE_DASH = 45;
+
+/** 1 for the characters allowed in an aligned sequence: letters, '-', '.'. */
+const ALIGNED_CHARACTER = ((): Uint8Array => {
+  const table = new Uint8Array(128);
+  for (let c = 65; c <= 90; c++) table[c] = 1;
+  for (let c = 97; c <= 122; c++) table[c] = 1;
+  table[CODE_DASH] = 1;
+  table[46] = 1;
+  return table;
+})();
 
 class StockholmRow {
   out = new Uint8Array(256);
@@ -47,7 +57,7 @@ class StockholmRow {
   }
 }
 
-export class StockholmReader {
+export class StockholmReader implements MsaReader {
   private readonly rows = new Map<string, StockholmRow>();
   private readonly order: StockholmRow[] = [];
   private readonly waitingRows = new Set<StockholmRow>();
@@ -82,17 +92,7 @@ export class StockholmReader {
     if (seqStart === end) {
       throw new ParseError({ source: this.source, line: lineNumber }, 'expected "<name> <aligned sequence>", found one field');
     }
-    for (let i = seqStart; i < end; i++) {
-      const c = line.charCodeAt(i);
-      if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === CODE_DASH || c === 46)) {
-        if (isStripSpace(c)) {
-          throw new ParseError({ source: this.source, line: lineNumber }, 'expected "<name> <aligned sequence>", found more fields');
-        }
-        throw new ParseError({ source: this.source, line: lineNumber }, `illegal character ${JSON.stringify(line[i])} in a Stockholm sequence`);
-      }
-    }
     const name = line.slice(start, nameEnd);
-    const segment = line.slice(seqStart, end);
     let row = this.rows.get(name);
     if (row === undefined) {
       row = new StockholmRow(name);
@@ -101,15 +101,17 @@ export class StockholmReader {
     }
     row.lastLine = lineNumber;
     if (row === this.order[0]) {
-      this.extendQuery(segment);
-      this.consume(row, segment);
+      this.extendQuery(line, seqStart, end, lineNumber);
+      this.consume(row, line, seqStart, end);
       for (const waiting of this.waitingRows) this.drain(waiting);
       return;
     }
-    if (row.waiting.length === 0 && row.consumed + segment.length <= this.queryLength) {
-      this.consume(row, segment);
+    if (row.waiting.length === 0 && row.consumed + (end - seqStart) <= this.queryLength) {
+      this.checkCharacters(line, seqStart, end, lineNumber);
+      this.consume(row, line, seqStart, end);
     } else {
-      row.waiting.push(segment);
+      this.checkCharacters(line, seqStart, end, lineNumber);
+      row.waiting.push(line.slice(seqStart, end));
       this.waitingRows.add(row);
       this.drain(row);
     }
@@ -143,14 +145,27 @@ export class StockholmReader {
     return { sequences, deletionMatrix, descriptions };
   }
 
-  private extendQuery(segment: string): void {
-    const need = this.queryLength + segment.length;
+  private checkCharacters(line: string, start: number, end: number, lineNumber: number): void {
+    for (let i = start; i < end; i++) {
+      const c = line.charCodeAt(i);
+      if (c >= 128 || ALIGNED_CHARACTER[c] !== 1) {
+        if (isStripSpace(c)) {
+          throw new ParseError({ source: this.source, line: lineNumber }, 'expected "<name> <aligned sequence>", found more fields');
+        }
+        throw new ParseError({ source: this.source, line: lineNumber }, `illegal character ${JSON.stringify(line[i])} in a Stockholm sequence`);
+      }
+    }
+  }
+
+  private extendQuery(line: string, start: number, end: number, lineNumber: number): void {
+    this.checkCharacters(line, start, end, lineNumber);
+    const need = this.queryLength + (end - start);
     if (need > this.query.length) {
       const grown = new Uint8Array(Math.max(need, this.query.length * 2));
       grown.set(this.query.subarray(0, this.queryLength));
       this.query = grown;
     }
-    for (let i = 0; i < segment.length; i++) this.query[this.queryLength + i] = segment.charCodeAt(i);
+    for (let i = start; i < end; i++) this.query[this.queryLength + i - start] = line.charCodeAt(i);
     this.queryLength = need;
   }
 
@@ -160,10 +175,10 @@ export class StockholmReader {
       if (available <= 0) return;
       const segment = row.waiting[0] as string;
       if (segment.length <= available) {
-        this.consume(row, segment);
+        this.consume(row, segment, 0, segment.length);
         row.waiting.shift();
       } else {
-        this.consume(row, segment.slice(0, available));
+        this.consume(row, segment, 0, available);
         row.waiting[0] = segment.slice(available);
         return;
       }
@@ -171,9 +186,9 @@ export class StockholmReader {
     this.waitingRows.delete(row);
   }
 
-  /** Aligns `segment` (starting at row.consumed) against the query's columns. */
-  private consume(row: StockholmRow, segment: string): void {
-    row.ensure(segment.length);
+  /** Aligns text[start, end) (from column row.consumed on) against the query's columns. */
+  private consume(row: StockholmRow, text: string, start: number, end: number): void {
+    row.ensure(end - start);
     const query = this.query;
     const out = row.out;
     const deletions = row.deletions;
@@ -181,8 +196,8 @@ export class StockholmReader {
     let deletionCount = row.deletionCount;
     let pending = row.pending;
     let column = row.consumed;
-    for (let i = 0; i < segment.length; i++, column++) {
-      const c = segment.charCodeAt(i);
+    for (let i = start; i < end; i++, column++) {
+      const c = text.charCodeAt(i);
       if (query[column] === CODE_DASH) {
         if (c !== CODE_DASH) pending++;
       } else {

@@ -88,3 +88,14 @@ export interface MmcifObject {
   /** Author chain id -> label (`label_asym_id`) chain id. */
   authorToLabelChain: Map<string, string>;
 }
+
+/**
+ * Incremental (line-oriented) MSA parser: A3mReader and StockholmReader.
+ * Feed text chunks with `push` (or numbered lines with `pushLine`), then
+ * `finish` returns the Msa; parse errors are thrown where the defect is met.
+ */
+export interface MsaReader {
+  push(chunk: string): void;
+  pushLine(line: string, lineNumber: number): void;
+  finish(): Msa;
+}
