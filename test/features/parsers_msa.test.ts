@@ -8,6 +8,7 @@ import { FeatureError, ParseError } from '../../features/errors.ts';
 import { A3mReader, parseA3m } from '../../features/parsers/a3m.ts';
 import { parseFasta } from '../../features/parsers/fasta.ts';
 import { speciesIdentifier } from '../../features/parsers/msa_identifiers.ts';
+import { createMsaReader, msaFormatOf, parseMsa } from '../../features/parsers/msa_reader.ts';
 import { StockholmReader, parseStockholm } from '../../features/parsers/stockholm.ts';
 import type { Msa } from '../../features/parsers/types.ts';
 import { readNpy } from '../helpers/npy_read.ts';
@@ -107,6 +108,29 @@ describe('streaming readers', () => {
     assert.deepEqual(msa.sequences, ['ABCE', 'AXC-']);
     assert.deepEqual(Array.from(msa.deletionMatrix[1] as Int32Array), [0, 0, 1, 1]);
     assert.deepEqual(msa.descriptions, ['q', 'h1']);
+  });
+});
+
+describe('msa_reader', () => {
+  it('picks the parser by file name; streamed errors carry the right line', () => {
+    assert.equal(msaFormatOf('x/uniref90_hits.sto'), 'sto');
+    assert.equal(msaFormatOf('bfd.mgnify30.metaeuk30.smag30.a3m'), 'a3m');
+    assert.equal(msaFormatOf('pdb70_hits.hhr'), null);
+    const path = 'openfold_test_data/alignments/mgnify_hits.sto';
+    const text = readFileSync(FIXTURES + path, 'utf8');
+    const reader = createMsaReader('sto', path);
+    for (const chunk of chunks(text, 3)) reader.push(chunk);
+    assert.deepEqual(reader.finish(), parseMsa('sto', text, path));
+    const bad = createMsaReader('a3m', 'bad.a3m');
+    for (const chunk of chunks('>q\r\nACDE\r\n\r\n>h\r\nAC1E\r\n', 5)) {
+      try {
+        bad.push(chunk);
+      } catch (e) {
+        assert.ok(e instanceof ParseError && e.line === 5, String(e));
+        return;
+      }
+    }
+    assert.throws(() => bad.finish(), (e: unknown) => e instanceof ParseError && e.line === 5);
   });
 });
 
