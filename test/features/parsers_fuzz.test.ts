@@ -16,7 +16,8 @@ import type { Msa } from '../../features/parsers/types.ts';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 // More mutants or another seed for a longer run: FUZZ_MUTANTS=20000 FUZZ_SEED=7.
-const MUTANTS_PER_FORMAT = Number(process.env.FUZZ_MUTANTS ?? 1000);
+// By default 1000 mutants per MSA/HHR/FASTA format and 300 of mmCIF (slower to parse).
+const MUTANTS = process.env.FUZZ_MUTANTS === undefined ? null : Number(process.env.FUZZ_MUTANTS);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 
 /** mulberry32: a small seeded generator (tests only). */
@@ -33,11 +34,13 @@ function generator(seed: number): () => number {
 
 const NOISE = ['\'', '"', ';', '\0', '#', '_', '\n', ' ', '\t', '>', '-', '.', '?', 'a', 'Z', '9', '\r', 'loop_', '\u00e9'];
 
+const FIELD_NOISE = ['A', 'B', '.', '?', '1', '2', '-1', '0.5', 'ATOM', 'HETATM', 'MSE', 'HOH', 'SE', 'CA', 'x', "'q'", '_x.y', 'loop_', ';'];
+
 function mutate(text: string, random: () => number): { text: string; steps: string[] } {
   const steps: string[] = [];
   const count = 1 + Math.floor(random() * 3);
   for (let m = 0; m < count; m++) {
-    const kind = Math.floor(random() * 7);
+    const kind = Math.floor(random() * 8);
     const at = Math.floor(random() * (text.length + 1));
     const noise = NOISE[Math.floor(random() * NOISE.length)] as string;
     if (kind === 0) {
@@ -49,6 +52,18 @@ function mutate(text: string, random: () => number): { text: string; steps: stri
     } else if (kind === 2) {
       text = text.slice(0, at) + noise + text.slice(at);
       steps.push(`insert@${at}=${JSON.stringify(noise)}`);
+    } else if (kind === 7) {
+      // Replace one whitespace-separated field of a line (mmCIF columns:
+      // altlocs, record types, residue names and numbers, model numbers).
+      const lines = text.split('\n');
+      const i = Math.floor(random() * lines.length);
+      const fields = (lines[i] as string).split(' ');
+      const k = Math.floor(random() * fields.length);
+      const token = FIELD_NOISE[Math.floor(random() * FIELD_NOISE.length)] as string;
+      fields[k] = token;
+      lines[i] = fields.join(' ');
+      text = lines.join('\n');
+      steps.push(`field@${i}:${k}=${JSON.stringify(token)}`);
     } else {
       const lines = text.split('\n');
       const i = Math.floor(random() * lines.length);
@@ -77,6 +92,7 @@ function checkMsa(msa: Msa): void {
 
 interface Target {
   name: string;
+  mutants: number;
   files: string[];
   parse: (text: string, source: string) => void;
 }
@@ -84,16 +100,19 @@ interface Target {
 const TARGETS: Target[] = [
   {
     name: 'a3m',
+    mutants: MUTANTS ?? 1000,
     files: ['openfold_test_data/alignments/2q2k_A/bfd_uniclust_hits.a3m', 'minitrain/alignments/4dmd_A/uniref.a3m', 'minitrain/alignments/102m_A/non_pairing.a3m'],
     parse: (text, source) => checkMsa(parseA3m(text, source)),
   },
   {
     name: 'sto',
+    mutants: MUTANTS ?? 1000,
     files: ['openfold_test_data/alignments/2q2k_A/uniref90_hits.sto', 'openfold_test_data/alignments/mgnify_hits.sto'],
     parse: (text, source) => checkMsa(parseStockholm(text, source)),
   },
   {
     name: 'hhr',
+    mutants: MUTANTS ?? 1000,
     files: ['openfold_test_data/alignments/pdb70_hits.hhr'],
     parse: (text, source) => {
       for (const hit of parseHhr(text, source)) {
@@ -104,6 +123,7 @@ const TARGETS: Target[] = [
   },
   {
     name: 'fasta',
+    mutants: MUTANTS ?? 1000,
     files: ['openfold_test_data/short.fasta', 'minitrain/alignments/2q2k_A/bfd_uniclust_hits.a3m'],
     parse: (text, source) => {
       const records = parseFasta(text, source);
@@ -112,6 +132,7 @@ const TARGETS: Target[] = [
   },
   {
     name: 'mmcif',
+    mutants: MUTANTS ?? 300,
     files: ['openfold_test_data/mmcifs/3zee.cif', 'minitrain/mmcifs/4dmd.cif'],
     parse: (text, source) => {
       const object = parseMmcif(text, 'fuzz', source);
@@ -124,11 +145,11 @@ const TARGETS: Target[] = [
 
 describe('parser fuzz (seeded mutations of real files)', () => {
   for (const target of TARGETS) {
-    it(`${target.name}: ${MUTANTS_PER_FORMAT} mutants give a result or an InputError`, () => {
+    it(`${target.name}: ${target.mutants} mutants give a result or an InputError`, () => {
       const texts = target.files.map((f) => readFileSync(FIXTURES + f, 'utf8'));
       const random = generator(SEED + target.name.length * 977);
       let typedErrors = 0;
-      for (let i = 0; i < MUTANTS_PER_FORMAT; i++) {
+      for (let i = 0; i < target.mutants; i++) {
         const f = i % texts.length;
         const { text, steps } = mutate(texts[f] as string, random);
         try {
@@ -142,7 +163,7 @@ describe('parser fuzz (seeded mutations of real files)', () => {
         }
       }
       // The mutations must actually reach the error paths.
-      assert.ok(typedErrors > MUTANTS_PER_FORMAT / 20, `only ${typedErrors} typed errors`);
+      assert.ok(typedErrors > target.mutants / 20, `only ${typedErrors} typed errors`);
     });
   }
 });
