@@ -15,7 +15,7 @@
 // whitespace or NULs is a ParseError.
 
 import { FeatureError, ParseError } from '../errors.ts';
-import { LineSplitter, decodeAscii, forEachLine, isStripSpace } from './text_lines.ts';
+import { Int32RowAllocator, LineSplitter, decodeAscii, forEachLine, isStripSpace } from './text_lines.ts';
 import type { Msa, MsaReader } from './types.ts';
 
 const CODE_GT = 62;
@@ -36,6 +36,7 @@ export class A3mReader implements MsaReader {
   private lastLine = 0;
   private outBuffer = new Uint8Array(1024);
   private splitter: LineSplitter | null = null;
+  private readonly rows = new Int32RowAllocator();
 
   constructor(private readonly source: string) {}
 
@@ -127,7 +128,8 @@ export class A3mReader implements MsaReader {
     const n = raw.length;
     const isQuery = this.queryLength < 0;
     const limit = isQuery ? n : this.queryLength;
-    const deletions = new Int32Array(limit);
+    // The query's row is sized to its raw length and trimmed below.
+    const deletions = isQuery ? new Int32Array(limit) : this.rows.allocate(limit);
     if (this.outBuffer.length < n) this.outBuffer = new Uint8Array(n * 2);
     const out = this.outBuffer;
     let column = 0;

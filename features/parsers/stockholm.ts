@@ -14,7 +14,7 @@
 // query's are ParseErrors (AlphaFold would crash or silently truncate).
 
 import { FeatureError, ParseError } from '../errors.ts';
-import { LineSplitter, decodeAscii, forEachLine, isStripSpace } from './text_lines.ts';
+import { Int32RowAllocator, LineSplitter, decodeAscii, forEachLine, isStripSpace } from './text_lines.ts';
 import type { Msa, MsaReader } from './types.ts';
 
 const CODE_DASH = 45;
@@ -130,6 +130,7 @@ export class StockholmReader implements MsaReader {
     const sequences: string[] = [];
     const deletionMatrix: Int32Array[] = [];
     const descriptions: string[] = [];
+    const allocator = new Int32RowAllocator();
     for (const row of this.order) {
       if (row.waiting.length > 0 || row.consumed !== this.queryLength) {
         const total = row.consumed + row.waiting.reduce((sum, s) => sum + s.length, 0);
@@ -139,7 +140,9 @@ export class StockholmReader implements MsaReader {
         );
       }
       sequences.push(decodeAscii(row.out, row.outLength));
-      deletionMatrix.push(row.deletions.slice(0, row.deletionCount));
+      const deletions = allocator.allocate(row.deletionCount);
+      deletions.set(row.deletions.subarray(0, row.deletionCount));
+      deletionMatrix.push(deletions);
       descriptions.push(row.name);
     }
     return { sequences, deletionMatrix, descriptions };

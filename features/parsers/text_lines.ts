@@ -79,3 +79,24 @@ export function decodeAscii(bytes: Uint8Array, length: number): string {
   }
   return text;
 }
+
+/**
+ * Hands out Int32Array rows carved from shared blocks (subarray views), so an
+ * MSA of many short rows does not allocate one buffer per row.
+ */
+export class Int32RowAllocator {
+  private block = new Int32Array(0);
+  private used = 0;
+
+  constructor(private readonly blockSize = 1 << 18) {}
+
+  allocate(length: number): Int32Array {
+    if (this.used + length > this.block.length) {
+      this.block = new Int32Array(Math.max(this.blockSize, length));
+      this.used = 0;
+    }
+    const row = this.block.subarray(this.used, this.used + length);
+    this.used += length;
+    return row;
+  }
+}
