@@ -16,9 +16,8 @@ import type { TemplateHit } from './types.ts';
 // Python's str.splitlines() line boundaries.
 const PY_LINE_BREAK = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 
-// The same patterns as AlphaFold's parser (JavaScript and Python agree here).
-const SUMMARY_PATTERN =
-  /^Probab=(.*)[\t ]*E-value=(.*)[\t ]*Score=(.*)[\t ]*Aligned_cols=(.*)[\t ]*Identities=(.*)%[\t ]*Similarity=(.*)[\t ]*Sum_probs=(.*)[\t ]*Template_Neff=(.*)/;
+// The alignment line patterns of AlphaFold's parser (JavaScript and Python
+// agree on them; both run in linear time on any line).
 const QUERY_LINE_PATTERN = /^[\t ]*([0-9]*) ([A-Z-]*)[\t ]*([0-9]*) \([0-9]*\)/;
 const HIT_LINE_PATTERN = /^[\t ]*([0-9]*) ([A-Z-]*)[\t ]*[0-9]* \([0-9]*\)/;
 
@@ -46,9 +45,9 @@ function parseHit(lines: string[], start: number, end: number, source: string): 
   if (end - start < 2) fail(0, 'hit paragraph ends before its name line');
   const name = (lines[start + 1] as string).slice(1);
   if (end - start < 3) fail(1, 'hit paragraph ends before its summary line');
-  const summary = SUMMARY_PATTERN.exec(lines[start + 2] as string);
+  const summary = splitSummary(lines[start + 2] as string);
   if (summary === null) return fail(2, 'could not parse the hit summary line (Probab=... Template_Neff=...)');
-  const values = summary.slice(1).map((group) => pyFloat(group));
+  const values = summary.map((group) => pyFloat(group));
   if (values.some((value) => value === null)) fail(2, 'a number of the summary line is not a number');
   const alignedColsFloat = values[3] as number;
   if (!Number.isFinite(alignedColsFloat)) fail(2, 'Aligned_cols is not finite');
@@ -88,6 +87,38 @@ function parseHit(lines: string[], start: number, end: number, source: string): 
     }
   }
   return { index: index as number, name, alignedCols, sumProbs, query, hitSequence, indicesQuery, indicesHit };
+}
+
+const SUMMARY_KEYS = ['E-value=', 'Score=', 'Aligned_cols=', 'Identities=', 'Similarity=', 'Sum_probs=', 'Template_Neff='];
+
+/**
+ * The eight values of `Probab=.. E-value=.. Score=.. Aligned_cols=..
+ * Identities=..% Similarity=.. Sum_probs=.. Template_Neff=..`, or null.
+ * DISCREPANCY: AlphaFold matches this with a regular expression of greedy
+ * groups (which backtracks badly on long malformed lines); we split at the
+ * first occurrence of each key, which gives the same values whenever each key
+ * appears once.
+ */
+function splitSummary(line: string): string[] | null {
+  if (!line.startsWith('Probab=')) return null;
+  const groups: string[] = [];
+  let position = 'Probab='.length;
+  for (const key of SUMMARY_KEYS) {
+    const at = line.indexOf(key, position);
+    if (at < 0) return null;
+    let group = line.slice(position, at);
+    if (key === 'Similarity=') {
+      // `Identities=(.*)%[\t ]*Similarity=`: the value ends with '%' and blanks.
+      let end = group.length;
+      while (end > 0 && (group.charCodeAt(end - 1) === 32 || group.charCodeAt(end - 1) === 9)) end--;
+      if (end === 0 || group.charCodeAt(end - 1) !== 37) return null;
+      group = group.slice(0, end - 1);
+    }
+    groups.push(group);
+    position = at + key.length;
+  }
+  groups.push(line.slice(position));
+  return groups;
 }
 
 function appendIndices(residues: string, start: number, indices: number[]): void {
