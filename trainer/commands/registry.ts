@@ -1,10 +1,11 @@
 // Every `scalefold` subcommand, in the order `--help` lists them.
 import type { Command } from '../../pipeline/cli/command.ts';
 import { pretrainCommand } from './pretrain.ts';
+import { paramsCommand } from './params.ts';
 import { featuresCommand } from '../../pipeline/commands/features.ts';
 import { exportNpyCommand } from '../../pipeline/commands/export_npy.ts';
 import { sampleCommand } from '../../pipeline/commands/sample.ts';
 import { buildCommand } from '../../pipeline/commands/build.ts';
 import { validateCommand } from '../../pipeline/commands/validate.ts';
 
-export const COMMANDS: readonly Command[] = [featuresCommand, exportNpyCommand, buildCommand, validateCommand, sampleCommand, pretrainCommand];
+export const COMMANDS: readonly Command[] = [featuresCommand, exportNpyCommand, buildCommand, validateCommand, sampleCommand, paramsCommand, pretrainCommand];
