@@ -1,0 +1,152 @@
+// The training loader the trainer consumes (an async iterator of batches):
+// the sampler picks (chain, seed, forward passes) per step; stored rows are
+// read into shared memory and handed to a piscina pool that runs the per-step
+// transforms and packs one contiguous batch buffer; a bounded prefetch queue
+// hands out the batches ready-first (or strictly in order). A sample that
+// times out or whose worker dies is logged and skipped; training goes on.
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { INITIAL_TRAINING, type PerStepConfig } from '../../features/transforms/config.ts';
+import { uniform } from './counter_hash.ts';
+import { makeBatchLayout, batchPasses, batchPrepareMs, type BatchLayout } from './batch_layout.ts';
+import { DatasetRows } from './dataset_rows.ts';
+import { PrefetchQueue, type DeliveryOrder, type SkippedItem } from './prefetch_queue.ts';
+import { Sampler, type SampleRef, type SamplerConfig } from './sampler.ts';
+import type { SampleTask } from './sample_task.ts';
+
+export interface FaultInjection {
+  /** Fraction of samples made slow by `stragglerMs` of blocking work. */
+  stragglerRate: number;
+  stragglerMs: number;
+  /** Global sample indices whose worker thread dies (tests). */
+  crashSamples: ReadonlySet<number>;
+}
+
+export interface LoaderOptions {
+  datasetDir: string;
+  sampler: Partial<SamplerConfig>;
+  perStep: PerStepConfig;
+  order: DeliveryOrder;
+  /** Batches in flight or waiting (bounds memory: depth x batch bytes). */
+  depth: number;
+  workers: number;
+  /** A sample taking longer than this is skipped. */
+  timeoutMs: number;
+  /** First step (resume) and number of steps to deliver. */
+  startStep: number;
+  steps: number;
+  faults: FaultInjection;
+  onSkip: (skipped: SkippedItem & { sample: SampleRef }) => void;
+}
+
+export const DEFAULT_LOADER_OPTIONS: Omit<LoaderOptions, 'datasetDir'> = {
+  sampler: {},
+  perStep: INITIAL_TRAINING,
+  order: 'ready-first',
+  depth: 8,
+  workers: Math.max(1, availableParallelism() - 1),
+  timeoutMs: 120_000,
+  startStep: 0,
+  steps: 1000,
+  faults: { stragglerRate: 0, stragglerMs: 0, crashSamples: new Set() },
+  onSkip: () => {},
+};
+
+export interface LoadedBatch {
+  sample: SampleRef;
+  /** One contiguous buffer in `layout` (batch_layout.ts). */
+  bytes: Uint8Array;
+  layout: BatchLayout;
+  passes: number;
+  prepareMs: number;
+}
+
+const STREAM_STRAGGLER = 9;
+
+export class TrainingLoader implements AsyncIterable<LoadedBatch> {
+  readonly sampler: Sampler;
+  readonly skipped: (SkippedItem & { sample: SampleRef })[] = [];
+  private readonly pool: Piscina;
+  private readonly queue: PrefetchQueue<LoadedBatch>;
+
+  private constructor(
+    private readonly rows: DatasetRows,
+    private readonly options: LoaderOptions,
+  ) {
+    this.sampler = new Sampler(rows.samplerEntries(), { maxForwardPasses: options.perStep.maxPasses, ...options.sampler });
+    this.pool = new Piscina({
+      filename: new URL('./sample_worker_entry.mjs', import.meta.url).href,
+      minThreads: options.workers,
+      maxThreads: options.workers,
+      concurrentTasksPerWorker: 1,
+      execArgv: [],
+    });
+    this.queue = new PrefetchQueue<LoadedBatch>(
+      options.steps,
+      (i, signal) => this.prepare(options.startStep + i, signal),
+      { order: options.order, depth: options.depth, concurrency: options.workers, timeoutMs: options.timeoutMs },
+      (item) => {
+        const record = { ...item, sample: this.sampler.sampleForStep(options.startStep + item.index) };
+        this.skipped.push(record);
+        options.onSkip(record);
+      },
+    );
+  }
+
+  static async open(options: Partial<LoaderOptions> & { datasetDir: string }): Promise<TrainingLoader> {
+    const full: LoaderOptions = { ...DEFAULT_LOADER_OPTIONS, ...options };
+    const rows = await DatasetRows.open(full.datasetDir);
+    return new TrainingLoader(rows, full);
+  }
+
+  /** Batches in flight or waiting (never above depth). */
+  get buffered(): number {
+    return this.queue.buffered;
+  }
+
+  async next(): Promise<LoadedBatch | null> {
+    const item = await this.queue.next();
+    return item === null ? null : item.value;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<LoadedBatch> {
+    try {
+      for (;;) {
+        const batch = await this.next();
+        if (batch === null) return;
+        yield batch;
+      }
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Stops the workers; returns promptly even with samples stuck in them. */
+  async close(): Promise<void> {
+    await this.queue.close();
+    await this.pool.destroy();
+    this.rows.close();
+  }
+
+  private async prepare(step: number, signal: AbortSignal): Promise<LoadedBatch> {
+    const sample = this.sampler.sampleForStep(step);
+    const { stragglerRate, stragglerMs, crashSamples } = this.options.faults;
+    const slow = stragglerRate > 0 && uniform(this.sampler.config.seed, STREAM_STRAGGLER, sample.globalIndex) < stragglerRate;
+    const task: SampleTask = {
+      features: this.rows.features(sample.chainId),
+      seed: sample.seed,
+      passes: sample.forwardPasses,
+      config: this.options.perStep,
+      extraDelayMs: slow ? stragglerMs : 0,
+      crashWorker: crashSamples.has(sample.globalIndex),
+    };
+    const buffer = (await this.pool.run(task, { signal })) as ArrayBuffer;
+    const bytes = new Uint8Array(buffer);
+    const p = this.options.perStep;
+    const layout = makeBatchLayout(
+      { passes: p.maxPasses, numRes: p.cropSize, numClusters: p.maxMsaClusters, numExtra: p.maxExtraMsa, numTemplates: p.maxTemplates },
+      'all_atom_positions' in task.features,
+    );
+    return { sample, bytes, layout, passes: batchPasses(bytes), prepareMs: batchPrepareMs(bytes) };
+  }
+}
