@@ -102,7 +102,7 @@ class BioResidue {
   ) {}
 }
 
-interface ResidueEntry {
+export interface ResidueEntry {
   chosen: BioResidue;
   /** Residue name -> member, for a disordered residue (point mutation). */
   members: Map<string, BioResidue> | null;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { FeatureError, ParseError } from '../../features/errors.ts';
 import { parseMmcif } from '../../features/parsers/mmcif.ts';
 import { readMmcifDict } from '../../features/parsers/mmcif_dict.ts';
+import { SCOP_TABLE_SIZE, scopOneLetter } from '../../features/parsers/scop_letters.ts';
 import type { MmcifObject, MmcifResidue } from '../../features/parsers/types.ts';
 import { ATOM_TYPES } from '../../features/residue_constants.ts';
 import { readNpy } from '../helpers/npy_read.ts';
@@ -116,6 +117,12 @@ describe('mmCIF goldens (OpenFold process_mmcif)', () => {
 });
 
 describe('non-standard residues and models', () => {
+  it("SEQRES letters: Biopython 1.80's protein_letters_3to1_extended, unknown -> X", () => {
+    assert.equal(SCOP_TABLE_SIZE, 1032);
+    const cases: [string, string][] = [['ALA', 'A'], ['MSE', 'M'], ['SEP', 'S'], ['PCA', 'Q'], ['MA ', 'A'], ['UNK', 'X'], ['ACE', 'X'], ['DA', 'X'], ['HOH', 'X']];
+    for (const [name, letter] of cases) assert.equal(scopOneLetter(name), letter, name);
+  });
+
   it('MSE is read as MET with SE named SD; SEQRES gives M', () => {
     const parsed = parseMmcif(cifText('4zey'), '4zey', '4zey.cif');
     const positions = parsed.seqresToStructure.get('A') ?? [];
