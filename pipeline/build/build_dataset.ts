@@ -56,6 +56,10 @@ export interface BuildSummary {
   rows: number;
   seconds: number;
   chains_per_second: number;
+  /** Seconds from starting the pool to the first outcome (worker start-up included). */
+  first_result_seconds: number;
+  /** Chains per second between the first and the last outcome (start-up excluded). */
+  steady_chains_per_second: number;
   warnings: number;
   dataset: string;
 }
@@ -182,7 +186,14 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
     progress.update(counts());
   }, 1000);
 
+  const poolStarted = performance.now();
+  let firstOutcome = -1;
+  let lastOutcome = -1;
+  let outcomes = 0;
   const handle = (outcome: ChainOutcome): void => {
+    lastOutcome = performance.now();
+    if (firstOutcome < 0) firstOutcome = lastOutcome;
+    outcomes += 1;
     if (outcome.status === 'failed') {
       errors.add(outcome.chain, outcome.stage, outcome.message);
     } else if (outcome.status === 'filtered') {
@@ -254,6 +265,8 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
     rows: indexRows.length,
     seconds,
     chains_per_second: done / Math.max(seconds, 1e-9),
+    first_result_seconds: firstOutcome < 0 ? 0 : (firstOutcome - poolStarted) / 1000,
+    steady_chains_per_second: outcomes > 1 ? ((outcomes - 1) * 1000) / Math.max(lastOutcome - firstOutcome, 1e-9) : 0,
     warnings,
     dataset: outDir,
   };
