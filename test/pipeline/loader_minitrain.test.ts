@@ -102,3 +102,17 @@ test('memory stays bounded with a slow consumer, and close() returns while sampl
   await stuck.close();
   assert.ok(Date.now() - started < 60_000);
 });
+
+test('loader-bench prints one JSON object with the wait figures', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'trainer/cli.ts', 'loader-bench', dataset,
+    '--steps', '4', '--step-ms', '20', '--workers', '2', '--depth', '3', '--crop', '32', '--json'], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  const figures = JSON.parse(result.stdout);
+  for (const key of ['order', 'step_ms', 'steps', 'mean_wait_ms', 'p99_wait_ms', 'samples_per_s']) assert.ok(key in figures, key);
+  assert.equal(figures.order, 'ready-first');
+  assert.equal(figures.steps, 4);
+  assert.equal(figures.delivered, 4);
+  const bad = spawnSync(process.execPath, ['--import', 'tsx', 'trainer/cli.ts', 'loader-bench', dataset, '--order', 'sideways'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+});

@@ -7,5 +7,6 @@ import { exportNpyCommand } from '../../pipeline/commands/export_npy.ts';
 import { sampleCommand } from '../../pipeline/commands/sample.ts';
 import { buildCommand } from '../../pipeline/commands/build.ts';
 import { validateCommand } from '../../pipeline/commands/validate.ts';
+import { loaderBenchCommand } from '../../pipeline/commands/loader_bench.ts';
 
-export const COMMANDS: readonly Command[] = [featuresCommand, exportNpyCommand, buildCommand, validateCommand, sampleCommand, paramsCommand, pretrainCommand];
+export const COMMANDS: readonly Command[] = [featuresCommand, exportNpyCommand, buildCommand, validateCommand, sampleCommand, loaderBenchCommand, paramsCommand, pretrainCommand];
