@@ -26,10 +26,27 @@ export interface ClusterSummaryInput {
 }
 
 export interface ClusterSummary {
-  /** [N_sel, numCols, 23] */
-  profile: Float32Array;
+  numCols: number;
+  /** [N_sel, numCols, 23] class counts, the centre included. */
+  classCounts: Int32Array;
+  /** [N_sel, numCols] 1e-6 + centre mask + assigned extra masks (float32, as the reference). */
+  denominator: Float32Array;
   /** [N_sel, numCols] */
   deletionMean: Float32Array;
+}
+
+/** cluster_profile [N_sel, numCols, 23] = classCounts / denominator (float32). */
+export function clusterProfile(summary: ClusterSummary): Float32Array {
+  const { classCounts, denominator } = summary;
+  const profile = new Float32Array(classCounts.length);
+  for (let k = 0; k < denominator.length; k++) {
+    const d = denominator[k]!;
+    for (let c = 0; c < 23; c++) {
+      const n = classCounts[k * 23 + c]!;
+      if (n !== 0) profile[k * 23 + c] = n / d;
+    }
+  }
+  return profile;
 }
 
 export function summarizeClusters(x: ClusterSummaryInput): ClusterSummary {
@@ -70,7 +87,7 @@ export function summarizeClusters(x: ClusterSummaryInput): ClusterSummary {
       }
     }
   }
-  const profile = new Float32Array(S * C * 23);
+  const denominator = new Float32Array(S * C);
   const deletionMean = new Float32Array(S * C);
   for (let s = 0; s < S; s++) {
     for (let j = 0; j < C; j++) {
@@ -78,13 +95,11 @@ export function summarizeClusters(x: ClusterSummaryInput): ClusterSummary {
       const src = s * L + c0 + j;
       const centreMask = x.centreMask === null ? 1 : x.centreMask[src]!;
       const denom = f(f(EPS + centreMask) + f(counts[k]!));
+      denominator[k] = denom;
       classCounts[k * 23 + x.centres[src]!]!++; // the centre itself (one-hot, not masked)
-      for (let c = 0; c < 23; c++) {
-        const n = classCounts[k * 23 + c]!;
-        if (n !== 0) profile[k * 23 + c] = n / denom;
-      }
-      deletionMean[k] = f(delSums[k]! + x.centreDeletion[src]!) / denom;
+      const del = delSums[k]! + x.centreDeletion[src]!;
+      if (del !== 0) deletionMean[k] = f(del) / denom;
     }
   }
-  return { profile, deletionMean };
+  return { numCols: C, classCounts, denominator, deletionMean };
 }

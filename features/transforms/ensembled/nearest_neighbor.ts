@@ -9,9 +9,11 @@
 // Two implementations: a plain reference (agreement of every pair, as the
 // reference einsum) and the fast one used per step. The fast one keeps, for
 // each residue and class, a bitset of the centres holding that class there;
-// an extra row's agreement counts are accumulated over its residues as
-// bit-sliced counters (one bit plane per counter bit, ripple-carry adds of
-// the bitsets), and the argmax is read off the planes from the top bit down.
+// an extra row's agreement counts are the column sums of the bitsets it
+// selects, kept as bit-sliced counters (one bit plane per counter bit) and
+// summed with a Harley-Seal carry-save adder tree (16 bitsets per block, the
+// block's 16s rippled into the high planes); the argmax is read off the
+// planes from the top bit down.
 // Masks must be 0/1 (they are: ones before padding).
 
 export interface ClusterInput {
@@ -79,17 +81,25 @@ export function nearestNeighborClusters(input: ClusterInput): Int32Array {
   // Centres that exist (all S): the starting candidate set of the argmax.
   const all = new Int32Array(W);
   for (let s = 0; s < S; s++) all[s >>> 5]! |= 1 << (s & 31);
-  let planesNeeded = 1;
-  while ((1 << planesNeeded) <= L) planesNeeded++;
-  const P = planesNeeded;
+  let bits = 1;
+  while ((1 << bits) <= L) bits++;
+  const P = Math.max(5, bits); // planes 0..3 are the adder's ones/twos/fours/eights
   const planes = new Int32Array(P * W);
   const cand = new Int32Array(W);
   const tmp = new Int32Array(W);
+  const offsets = new Int32Array(L);
   for (let e = 0; e < numExtra; e++) {
     const row = extraRows[e]! * L;
+    // The bitsets this row selects: one per residue with a weighted class.
+    let n = 0;
+    for (let r = 0; r < L; r++) {
+      const c = msa[row + r]!;
+      if (c >= maxClass) continue;
+      if (msaMask !== null && msaMask[row + r] === 0) continue;
+      offsets[n++] = (r * 22 + c) * W;
+    }
     planes.fill(0);
-    if (W === 4) accumulateRow4(msa, row, L, maxClass, msaMask, table, planes);
-    else accumulateRow(msa, row, L, maxClass, msaMask, table, planes, W);
+    for (let w = 0; w < W; w++) sumBitsets(table, offsets, n, w, W, planes);
     // Argmax: keep the candidates with a 1 in the highest plane where any has one.
     cand.set(all);
     for (let p = P - 1; p >= 0; p--) {
@@ -107,46 +117,66 @@ export function nearestNeighborClusters(input: ClusterInput): Int32Array {
   return out;
 }
 
-/** Adds, for each residue of one extra row, the bitset of agreeing centres into the bit-sliced counters. */
-function accumulateRow(
-  msa: Uint8Array, row: number, L: number, maxClass: number, msaMask: Float32Array | null,
-  table: Int32Array, planes: Int32Array, W: number,
-): void {
-  for (let r = 0; r < L; r++) {
-    const c = msa[row + r]!;
-    if (c >= maxClass) continue;
-    if (msaMask !== null && msaMask[row + r] === 0) continue;
-    const base = (r * 22 + c) * W;
-    for (let w = 0; w < W; w++) {
-      let carry = table[base + w]!;
-      let p = w;
-      while (carry !== 0) {
-        const t = planes[p]! & carry;
-        planes[p]! ^= carry;
-        carry = t;
-        p += W;
-      }
+/**
+ * Column sums of the n bitsets table[offsets[i] + w] as bit-sliced counters
+ * written to planes[p * W + w] (planes 4.. must be zero on entry). Harley-Seal:
+ * full adders (carry-save) fold 16 inputs into ones/twos/fours/eights and a
+ * sixteens word, which is rippled into planes 4 and up.
+ */
+function sumBitsets(table: Int32Array, offsets: Int32Array, n: number, w: number, W: number, planes: Int32Array): void {
+  let ones = 0, twos = 0, fours = 0, eights = 0;
+  let u = 0, d0 = 0, d1 = 0, twosA = 0, twosB = 0, foursA = 0, foursB = 0, eightsA = 0, eightsB = 0;
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    d0 = table[offsets[i]! + w]!; d1 = table[offsets[i + 1]! + w]!;
+    u = ones ^ d0; twosA = (ones & d0) | (u & d1); ones = u ^ d1;
+    d0 = table[offsets[i + 2]! + w]!; d1 = table[offsets[i + 3]! + w]!;
+    u = ones ^ d0; twosB = (ones & d0) | (u & d1); ones = u ^ d1;
+    u = twos ^ twosA; foursA = (twos & twosA) | (u & twosB); twos = u ^ twosB;
+    d0 = table[offsets[i + 4]! + w]!; d1 = table[offsets[i + 5]! + w]!;
+    u = ones ^ d0; twosA = (ones & d0) | (u & d1); ones = u ^ d1;
+    d0 = table[offsets[i + 6]! + w]!; d1 = table[offsets[i + 7]! + w]!;
+    u = ones ^ d0; twosB = (ones & d0) | (u & d1); ones = u ^ d1;
+    u = twos ^ twosA; foursB = (twos & twosA) | (u & twosB); twos = u ^ twosB;
+    u = fours ^ foursA; eightsA = (fours & foursA) | (u & foursB); fours = u ^ foursB;
+    d0 = table[offsets[i + 8]! + w]!; d1 = table[offsets[i + 9]! + w]!;
+    u = ones ^ d0; twosA = (ones & d0) | (u & d1); ones = u ^ d1;
+    d0 = table[offsets[i + 10]! + w]!; d1 = table[offsets[i + 11]! + w]!;
+    u = ones ^ d0; twosB = (ones & d0) | (u & d1); ones = u ^ d1;
+    u = twos ^ twosA; foursA = (twos & twosA) | (u & twosB); twos = u ^ twosB;
+    d0 = table[offsets[i + 12]! + w]!; d1 = table[offsets[i + 13]! + w]!;
+    u = ones ^ d0; twosA = (ones & d0) | (u & d1); ones = u ^ d1;
+    d0 = table[offsets[i + 14]! + w]!; d1 = table[offsets[i + 15]! + w]!;
+    u = ones ^ d0; twosB = (ones & d0) | (u & d1); ones = u ^ d1;
+    u = twos ^ twosA; foursB = (twos & twosA) | (u & twosB); twos = u ^ twosB;
+    u = fours ^ foursA; eightsB = (fours & foursA) | (u & foursB); fours = u ^ foursB;
+    u = eights ^ eightsA;
+    let carry = (eights & eightsA) | (u & eightsB); // the sixteens
+    eights = u ^ eightsB;
+    for (let p = 4 * W + w; carry !== 0; p += W) {
+      const t = planes[p]! & carry;
+      planes[p]! ^= carry;
+      carry = t;
     }
   }
-}
-
-/** accumulateRow for 97..128 centres (4 words), the four carries rippled together. */
-function accumulateRow4(
-  msa: Uint8Array, row: number, L: number, maxClass: number, msaMask: Float32Array | null,
-  table: Int32Array, planes: Int32Array,
-): void {
-  for (let r = 0; r < L; r++) {
-    const c = msa[row + r]!;
-    if (c >= maxClass) continue;
-    if (msaMask !== null && msaMask[row + r] === 0) continue;
-    const base = (r * 22 + c) << 2;
-    let c0 = table[base]!, c1 = table[base + 1]!, c2 = table[base + 2]!, c3 = table[base + 3]!;
-    let p = 0;
-    while ((c0 | c1 | c2 | c3) !== 0) {
-      const p0 = planes[p]!, p1 = planes[p + 1]!, p2 = planes[p + 2]!, p3 = planes[p + 3]!;
-      planes[p] = p0 ^ c0; planes[p + 1] = p1 ^ c1; planes[p + 2] = p2 ^ c2; planes[p + 3] = p3 ^ c3;
-      c0 &= p0; c1 &= p1; c2 &= p2; c3 &= p3;
-      p += 4;
+  for (; i < n; i++) {
+    // Fewer than 16 left: plain ripple-carry adds.
+    let carry = table[offsets[i]! + w]!;
+    let t = ones & carry; ones ^= carry; carry = t;
+    if (carry === 0) continue;
+    t = twos & carry; twos ^= carry; carry = t;
+    if (carry === 0) continue;
+    t = fours & carry; fours ^= carry; carry = t;
+    if (carry === 0) continue;
+    t = eights & carry; eights ^= carry; carry = t;
+    for (let p = 4 * W + w; carry !== 0; p += W) {
+      t = planes[p]! & carry;
+      planes[p]! ^= carry;
+      carry = t;
     }
   }
+  planes[w] = ones;
+  planes[W + w] = twos;
+  planes[2 * W + w] = fours;
+  planes[3 * W + w] = eights;
 }

@@ -16,7 +16,7 @@
 // the full length, as the reference does.
 
 import { Rng } from '../../rng.ts';
-import { numeric, zeros, type FeatureDict, type NumericTensor } from '../../tensor.ts';
+import { elementCount, numeric, zeros, type FeatureDict, type NumericDType, type NumericTensor, type TypedArrayOf } from '../../tensor.ts';
 import { BATCH_TABLE, batchKeys, batchShape, type BatchSizes } from '../../batch_table.ts';
 import { FeatureError } from '../../errors.ts';
 import { INITIAL_TRAINING, type PerStepConfig } from '../config.ts';
@@ -57,10 +57,16 @@ function msaClasses(t: NumericTensor): Uint8Array {
   const bad = (v: unknown) => new FeatureError({ source: 'msa' }, `msa value ${v} outside 0..21 (expected AlphaFold order after the non-ensembled transforms)`);
   if (t.dtype === 'int64') {
     const w = int64Words(t.data as BigInt64Array);
+    let high = 0;
+    let max = 0;
     for (let i = 0; i < n; i++) {
-      const lo = w[2 * i]!;
-      if ((lo >>> 0) > 21 || w[2 * i + 1] !== 0) throw bad((t.data as BigInt64Array)[i]);
+      const lo = w[2 * i]! >>> 0;
+      high |= w[2 * i + 1]!;
+      if (lo > max) max = lo;
       out[i] = lo;
+    }
+    if (high !== 0 || max > 21) {
+      for (let i = 0; i < n; i++) if (w[2 * i + 1] !== 0 || (w[2 * i]! >>> 0) > 21) throw bad((t.data as BigInt64Array)[i]);
     }
   } else {
     const v = intValues(t);
@@ -176,8 +182,43 @@ export function msaPass(chain: ChainFeatures, config: PerStepConfig, rng: Rng | 
   return { selected, extraAll: extra, centres: masked.msa, trueCentres, bertMask: masked.bertMask, assignment, summary, extraChosen };
 }
 
+/**
+ * Reusable output storage: one typed array per batch key, sized for
+ * config.maxPasses. Writing into it avoids fresh (page-faulting) allocations
+ * every sample; the returned tensors are views of its first N_recycle passes,
+ * valid until the next call with the same buffers.
+ */
+export type BatchBuffers = Record<string, TypedArrayOf[NumericDType]>;
+
+export function allocateBatchBuffers(config: PerStepConfig, supervised: boolean): BatchBuffers {
+  const sizes: BatchSizes = {
+    passes: config.maxPasses, numRes: config.cropSize, numClusters: config.maxMsaClusters,
+    numExtra: config.maxExtraMsa, numTemplates: config.maxTemplates,
+  };
+  const out: BatchBuffers = {};
+  for (const key of batchKeys(supervised)) out[key] = zeros(BATCH_TABLE[key]!.dtype, batchShape(key, sizes)).data;
+  return out;
+}
+
+function batchTensor(key: string, sizes: BatchSizes, buffers: BatchBuffers | undefined): NumericTensor {
+  const spec = BATCH_TABLE[key]!;
+  const shape = batchShape(key, sizes);
+  if (buffers === undefined) return zeros(spec.dtype, shape);
+  const buffer = buffers[key];
+  const n = elementCount(shape);
+  if (buffer === undefined || buffer.length < n || buffer.constructor !== zeros(spec.dtype, [0]).data.constructor) {
+    throw new RangeError(`batch buffers do not hold '${key}' as ${spec.dtype}[${n}] (allocate them for this config)`);
+  }
+  const data = buffer.subarray(0, n) as TypedArrayOf[NumericDType];
+  if (data instanceof BigInt64Array) data.fill(0n);
+  else data.fill(0);
+  return numeric(spec.dtype, shape, data);
+}
+
 export interface PerStepOptions {
   config?: PerStepConfig;
+  /** Write into these (from allocateBatchBuffers) instead of allocating. */
+  buffers?: BatchBuffers;
   /** Seed of this sample's draws. */
   seed: number;
   /** false: identity sampling, no block deletion, no masking, crop at 0, one pass. */
@@ -195,10 +236,7 @@ export function perStepTransforms(features: FeatureDict, options: PerStepOptions
     numExtra: config.maxExtraMsa, numTemplates: config.maxTemplates,
   };
   const batch: FeatureDict = {};
-  for (const key of batchKeys(chain.supervised)) {
-    const spec = BATCH_TABLE[key]!;
-    batch[key] = zeros(spec.dtype, batchShape(key, sizes));
-  }
+  for (const key of batchKeys(chain.supervised)) batch[key] = batchTensor(key, sizes, options.buffers);
   writeResidueAndTemplateFeatures(chain, choice, sizes, batch);
   for (let k = 0; k < choice.passes; k++) {
     const pass = msaPass(chain, config, rng?.derive('pass', k) ?? null, choice.cropStart, choice.cropLength);
@@ -294,7 +332,7 @@ function writeMsaPass(chain: ChainFeatures, c: SampleChoices, sizes: BatchSizes,
   const rowMask = num(batch, 'msa_row_mask').data as Float32Array;
   const bertMask = num(batch, 'bert_mask').data as Float32Array;
   const trueMsa = int64Words(num(batch, 'true_msa').data as BigInt64Array);
-  const { profile, deletionMean } = pass.summary;
+  const { classCounts, denominator, deletionMean } = pass.summary;
   for (let s = 0; s < Math.min(S, SP); s++) {
     rowMask[k * SP + s] = 1;
     const srcRow = pass.selected[s]! * L;
@@ -307,11 +345,19 @@ function writeMsaPass(chain: ChainFeatures, c: SampleChoices, sizes: BatchSizes,
       const fo = o * 49;
       msaFeat[fo + pass.centres[src]!] = 1;
       const d = chain.deletion[srcRow + c0 + j]!;
-      msaFeat[fo + 23] = hasDeletion(d);
-      msaFeat[fo + 24] = deletionValueFast(d);
-      const po = (s * C + j) * 23;
-      for (let q = 0; q < 23; q++) msaFeat[fo + 25 + q] = profile[po + q]!;
-      msaFeat[fo + 48] = deletionValue(deletionMean[s * C + j]!);
+      if (d !== 0) {
+        msaFeat[fo + 23] = hasDeletion(d);
+        msaFeat[fo + 24] = deletionValueFast(d);
+      }
+      // cluster_profile = counts / denominator, written where non-zero.
+      const k23 = (s * C + j) * 23;
+      const denom = denominator[s * C + j]!;
+      for (let q = 0; q < 23; q++) {
+        const n = classCounts[k23 + q]!;
+        if (n !== 0) msaFeat[fo + 25 + q] = n / denom;
+      }
+      const mean = deletionMean[s * C + j]!;
+      if (mean !== 0) msaFeat[fo + 48] = deletionValue(mean);
     }
   }
   const extraMsa = int64Words(num(batch, 'extra_msa').data as BigInt64Array);
@@ -328,8 +374,10 @@ function writeMsaPass(chain: ChainFeatures, c: SampleChoices, sizes: BatchSizes,
       extraMsa[2 * (o + j)] = chain.msa[srcRow + j]!;
       extraMask[o + j] = chain.msaMask[srcRow + j]!;
       const d = chain.deletion[srcRow + j]!;
-      extraHas[o + j] = hasDeletion(d);
-      extraValue[o + j] = deletionValueFast(d);
+      if (d !== 0) {
+        extraHas[o + j] = hasDeletion(d);
+        extraValue[o + j] = deletionValueFast(d);
+      }
     }
   }
 }
