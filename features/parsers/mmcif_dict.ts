@@ -8,7 +8,7 @@
 // Values stay token references into the text; a column is a view on them.
 
 import { ParseError } from '../errors.ts';
-import { tokenValue, tokenizeMmcif } from './mmcif_tokenizer.ts';
+import { tokenLine, tokenValue, tokenizeMmcif } from './mmcif_tokenizer.ts';
 import type { MmcifTokens } from './mmcif_tokenizer.ts';
 
 interface LoopTable {
@@ -69,7 +69,7 @@ export class MmcifColumn {
   }
 
   lineOf(row: number): number {
-    return this.tokens.lines[this.tokenAt(row)] as number;
+    return tokenLine(this.tokens, this.tokenAt(row));
   }
 }
 
@@ -167,26 +167,28 @@ export function readMmcifDict(text: string, source: string): MmcifDict {
   if (tokens.count === 0) throw new ParseError({ source, line: 1 }, 'no data: the file holds only comments or blanks');
   const blockToken = tokenValue(tokens, 0);
   if (!blockToken.startsWith('data_')) {
-    throw new ParseError({ source, line: tokens.lines[0] as number }, "the file must begin with a 'data_' block header");
+    throw new ParseError({ source, line: tokenLine(tokens, 0) }, "the file must begin with a 'data_' block header");
   }
   const items = new Map<string, ItemRef>();
   let loop: LoopTable | null = null;
   let loopNames: string[] = [];
+  let positionInRow = 0; // loop.values % loop.columns, kept as a counter
   let pendingName = -1;
   for (let k = 1; k < tokens.count; k++) {
     if (isLoopKeyword(tokens, k)) {
       loop = { base: -1, columns: 0, values: 0 };
       loopNames = [];
+      positionInRow = 0;
       continue;
     }
     if (loop !== null) {
-      if (startsWithUnderscore(tokens, k) && (loop.columns === 0 || loop.values % loop.columns === 0)) {
+      if (positionInRow === 0 && startsWithUnderscore(tokens, k)) {
         if (loop.values > 0) {
           loop = null; // the loop ends; this token is read as a name below
         } else {
           const name = tokenValue(tokens, k);
           if (loopNames.includes(name)) {
-            throw new ParseError({ source, line: tokens.lines[k] as number }, `data item ${name} listed twice in one loop`);
+            throw new ParseError({ source, line: tokenLine(tokens, k) }, `data item ${name} listed twice in one loop`);
           }
           loopNames.push(name);
           items.set(name, { loop, column: loop.columns });
@@ -195,10 +197,11 @@ export function readMmcifDict(text: string, source: string): MmcifDict {
         }
       } else {
         if (loop.columns === 0) {
-          throw new ParseError({ source, line: tokens.lines[k] as number }, 'loop_ value before any data item name');
+          throw new ParseError({ source, line: tokenLine(tokens, k) }, 'loop_ value before any data item name');
         }
         if (loop.base < 0) loop.base = k;
         loop.values++;
+        if (++positionInRow === loop.columns) positionInRow = 0;
         continue;
       }
     }

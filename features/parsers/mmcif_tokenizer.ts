@@ -24,10 +24,10 @@ export interface MmcifTokens {
   readonly starts: Int32Array;
   /** End offset (exclusive) of each token in `text`. */
   readonly ends: Int32Array;
-  /** 1-based line of each token. */
-  readonly lines: Int32Array;
   /** Token index -> value, for text fields. */
   readonly textFields: Map<number, string>;
+  /** Token index -> 1-based line where the text field opens. */
+  readonly textFieldLines: Map<number, number>;
 }
 
 const SPACE = 32;
@@ -42,23 +42,28 @@ function isStripSpace(code: number): boolean {
 }
 
 class TokenBuilder {
-  starts = new Int32Array(1 << 12);
-  ends = new Int32Array(1 << 12);
-  lines = new Int32Array(1 << 12);
+  starts: Int32Array;
+  ends: Int32Array;
   count = 0;
   readonly textFields = new Map<number, string>();
+  readonly textFieldLines = new Map<number, number>();
 
-  add(start: number, end: number, line: number): void {
+  constructor(capacity: number) {
+    this.starts = new Int32Array(capacity);
+    this.ends = new Int32Array(capacity);
+  }
+
+  add(start: number, end: number): void {
     if (this.count === this.starts.length) this.grow();
     this.starts[this.count] = start;
     this.ends[this.count] = end;
-    this.lines[this.count] = line;
     this.count++;
   }
 
   addTextField(value: string, line: number): void {
     this.textFields.set(this.count, value);
-    this.add(-1, -1, line);
+    this.textFieldLines.set(this.count, line);
+    this.add(-1, -1);
   }
 
   private grow(): void {
@@ -69,14 +74,12 @@ class TokenBuilder {
     const ends = new Int32Array(size);
     ends.set(this.ends);
     this.ends = ends;
-    const lines = new Int32Array(size);
-    lines.set(this.lines);
-    this.lines = lines;
   }
 }
 
 export function tokenizeMmcif(text: string, source: string): MmcifTokens {
-  const tokens = new TokenBuilder();
+  // mmCIF averages well over 4 characters per token; grow if not.
+  const tokens = new TokenBuilder(Math.max(1024, text.length >> 2));
   const n = text.length;
   let pos = 0;
   let lineNumber = 0;
@@ -127,8 +130,8 @@ export function tokenizeMmcif(text: string, source: string): MmcifTokens {
     count: tokens.count,
     starts: tokens.starts,
     ends: tokens.ends,
-    lines: tokens.lines,
     textFields: tokens.textFields,
+    textFieldLines: tokens.textFieldLines,
   };
 }
 
@@ -137,42 +140,53 @@ function rightStrip(text: string, start: number, end: number): number {
   return end;
 }
 
-/** Biopython's _splitline on text[start, end) after stripping it. */
+/**
+ * Biopython's _splitline on text[start, end) after stripping it: bare tokens
+ * end at a space or tab (quotes and '#' inside them are literal); a quoted
+ * token ends at its quote character followed by a space, a tab or the end.
+ */
 function splitLine(text: string, start: number, end: number, lineNumber: number, tokens: TokenBuilder, source: string): void {
   while (start < end && isStripSpace(text.charCodeAt(start))) start++;
   while (end > start && isStripSpace(text.charCodeAt(end - 1))) end--;
-  let inToken = false;
-  let quote = 0;
-  let tokenStart = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+  let i = start;
+  while (i < end) {
+    let c = text.charCodeAt(i);
     if (c === SPACE || c === TAB) {
-      if (inToken && quote === 0) {
-        inToken = false;
-        tokens.add(tokenStart, i, lineNumber);
-      }
-    } else if (c === SINGLE_QUOTE || c === DOUBLE_QUOTE) {
-      if (quote === 0 && !inToken) {
-        quote = c;
-        inToken = true;
-        tokenStart = i + 1;
-      } else if (c === quote) {
-        const next = i + 1 < end ? text.charCodeAt(i + 1) : SPACE;
-        if (next === SPACE || next === TAB) {
-          quote = 0;
-          inToken = false;
-          tokens.add(tokenStart, i, lineNumber);
-        }
-      }
-    } else if (c === HASH && !inToken) {
-      return;
-    } else if (!inToken) {
-      inToken = true;
-      tokenStart = i;
+      i++;
+      continue;
     }
+    if (c === HASH) return;
+    if (c === SINGLE_QUOTE || c === DOUBLE_QUOTE) {
+      const tokenStart = i + 1;
+      let j = tokenStart;
+      for (;;) {
+        while (j < end && text.charCodeAt(j) !== c) j++;
+        if (j >= end) throw new ParseError({ source, line: lineNumber }, 'unterminated quoted string');
+        const next = j + 1 < end ? text.charCodeAt(j + 1) : SPACE;
+        if (next === SPACE || next === TAB) break;
+        j++;
+      }
+      tokens.add(tokenStart, j);
+      i = j + 1;
+      continue;
+    }
+    const tokenStart = i++;
+    while (i < end) {
+      c = text.charCodeAt(i);
+      if (c === SPACE || c === TAB) break;
+      i++;
+    }
+    tokens.add(tokenStart, i);
   }
-  if (quote !== 0) throw new ParseError({ source, line: lineNumber }, 'unterminated quoted string');
-  if (inToken) tokens.add(tokenStart, end, lineNumber);
+}
+
+/** 1-based line of token `k` (counted on demand: used for error messages). */
+export function tokenLine(tokens: MmcifTokens, k: number): number {
+  const start = tokens.starts[k] as number;
+  if (start < 0) return tokens.textFieldLines.get(k) as number;
+  let line = 1;
+  for (let at = tokens.text.indexOf('\n'); at >= 0 && at < start; at = tokens.text.indexOf('\n', at + 1)) line++;
+  return line;
 }
 
 /** The value of token `k`. */
