@@ -70,8 +70,8 @@ export function parseMmcif(text: string, fileId: string, source: string): MmcifO
     let hetflag = ' ';
     if (atomSite.group.equals(row, 'HETATM')) hetflag = name === 'HOH' || name === 'WAT' ? 'W' : 'H_' + name;
     const insertionCode = atomSite.insCode.equals(row, '.') || atomSite.insCode.equals(row, '?') ? ' ' : atomSite.insCode.value(row);
-    const number = pyInt(atomSite.authSeq.value(row));
-    const labelSeq = pyInt(atomSite.labelSeq.value(row));
+    const number = atomSite.authSeq.intAt(row);
+    const labelSeq = atomSite.labelSeq.intAt(row);
     if (number === null || labelSeq === null) {
       throw new ParseError(
         { source, line: atomSite.labelSeq.lineOf(row), category: '_atom_site' },

@@ -147,9 +147,8 @@ export function buildFirstModel(table: AtomSiteTable, source: string): FirstMode
     const resname = table.compId.value(row);
     const authChain = table.authAsym.value(row);
     const altloc = isUnset(table.altId, row) ? ' ' : table.altId.value(row);
-    const seqText = table.authSeq.value(row);
-    const number = pyInt(seqText);
-    if (number === null) fail(row, `author residue number ${JSON.stringify(seqText)} is not an integer`);
+    const number = table.authSeq.intAt(row);
+    if (number === null) fail(row, `author residue number ${JSON.stringify(table.authSeq.value(row))} is not an integer`);
     const icode = isUnset(table.insCode, row) ? ' ' : table.insCode.value(row);
     const name = table.atomName.value(row);
     const bFactor = numberAt(table.bFactor, row, 'B factor', source);

@@ -8,6 +8,7 @@
 // Values stay token references into the text; a column is a view on them.
 
 import { ParseError } from '../errors.ts';
+import { pyInt } from './py_numbers.ts';
 import { tokenLine, tokenValue, tokenizeMmcif } from './mmcif_tokenizer.ts';
 import type { MmcifTokens } from './mmcif_tokenizer.ts';
 
@@ -58,6 +59,27 @@ export class MmcifColumn {
     const text = this.tokens.text;
     for (let i = 0; i < expected.length; i++) if (text.charCodeAt(start + i) !== expected.charCodeAt(i)) return false;
     return true;
+  }
+
+  /** Python int() of row `r`, or null where Python would raise (fast path for plain digits). */
+  intAt(row: number): number | null {
+    const k = this.tokenAt(row);
+    const start = this.tokens.starts[k] as number;
+    if (start < 0) return pyInt(this.tokens.textFields.get(k) as string);
+    const end = this.tokens.ends[k] as number;
+    const text = this.tokens.text;
+    let i = start;
+    const first = text.charCodeAt(i);
+    const negative = first === 45;
+    if (negative || first === 43) i++;
+    if (i === end || end - i > 15) return pyInt(text.slice(start, end));
+    let value = 0;
+    for (; i < end; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return pyInt(text.slice(start, end));
+      value = value * 10 + digit;
+    }
+    return negative ? -value : value;
   }
 
   /** Offsets of row `r` in the text, or null for a text field. */

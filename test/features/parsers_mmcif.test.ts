@@ -285,6 +285,13 @@ describe('tokenizer (Biopython MMCIF2Dict rules)', () => {
     assert.deepEqual(value(text, '_a.after'), ['5']);
   });
 
+  it('integers as Python int() reads them', () => {
+    const column = readMmcifDict('data_X\nloop_\n_n.v\n12 -3 +4 007 5_0 . ? 1.0 9999999999999999\n', 'n.cif').column('_n.v');
+    assert.ok(column !== null);
+    const ints = Array.from({ length: column.length }, (_, r) => column.intAt(r));
+    assert.deepEqual(ints, [12, -3, 4, 7, 50, null, null, null, 9999999999999999]);
+  });
+
   it('unterminated quoted string: ParseError at its line', () => {
     assert.throws(() => readMmcifDict("data_X\n_a.b 'open\n_a.c 1\n", 'q.cif'), (e: unknown) => e instanceof ParseError && e.line === 2 && e.source === 'q.cif');
   });
