@@ -19,7 +19,7 @@ prints the time each step waits for its batch.
   --steps N                    steps to play (default 50)
   --step-ms N                  the trainer's step time in ms (default 1000)
   --workers N                  worker threads (default: cores - 1)
-  --depth N                    batches in flight or waiting (default 32)
+  --depth N                    batches in flight or waiting (default 8)
   --straggler-rate P           fraction of samples made slow (default 0)
   --straggler-ms T             extra preparation time of a slow sample (default 0)
   --timeout-ms N               skip a sample that takes longer (default 120000)
@@ -56,7 +56,7 @@ export const loaderBenchCommand: Command = {
     const steps = optionalInteger(values, 'steps', 1) ?? 50;
     const stepMs = optionalNumber(values, 'step-ms', 1000);
     const workers = optionalInteger(values, 'workers', 1) ?? Math.max(1, availableParallelism() - 1);
-    const depth = optionalInteger(values, 'depth', 1) ?? 32;
+    const depth = optionalInteger(values, 'depth', 1) ?? 8;
     const crop = optionalInteger(values, 'crop', 1) ?? 256;
     log(`loader-bench: ${steps} steps of ${stepMs} ms, order ${order}, ${workers} workers, depth ${depth}, crop ${crop}`);
     const result = await playTrainer({

@@ -25,13 +25,14 @@ const perStep = perStepConfig({ cropSize: 256 });
 const row = (r: PlayResult) =>
   `| ${r.order} | ${r.workers} | ${r.step_ms} | ${r.delivered} | ${r.mean_wait_ms.toFixed(1)} | ${(100 * r.wait_fraction).toFixed(2)}% | ${r.p99_wait_ms.toFixed(0)} | ${r.max_wait_ms.toFixed(0)} | ${r.samples_per_s.toFixed(2)} |`;
 
-console.log(`loader benchmark: minitrain dataset, crop 256, up to 4 passes; ${steps} steps, 5% of samples +20 s, 1 s step`);
+console.log(`loader benchmark: minitrain dataset, crop 256, up to 4 passes; ${steps} steps, 5% of samples +20 s, 1 s step;`);
+console.log('4 worker threads, 8 batches in flight or waiting (PyTorch DataLoader default: 2 per worker), same for both orders');
 console.log('| order | workers | step ms | steps | mean wait ms | wait / step | p99 wait ms | max wait ms | samples/s |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 const results: PlayResult[] = [];
 for (const order of ['strict', 'ready-first'] as const) {
   const r = await playTrainer({
-    datasetDir: dataset, order, steps, workers: 4, depth: 32, perStep, timeoutMs: 300_000,
+    datasetDir: dataset, order, steps, workers: 4, depth: 8, perStep, timeoutMs: 300_000,
     sampler: { seed: 1, epochLength: steps }, faults: { stragglerRate: 0.05, stragglerMs: 20_000, crashSamples: new Set() },
   }, 1000);
   results.push(r);
