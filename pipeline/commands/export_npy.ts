@@ -41,7 +41,10 @@ export const exportNpyCommand: Command = {
     try {
       if (rowIndex >= file.numRows) throw new InputError({ source: path }, `row ${rowIndex} does not exist: the file has ${file.numRows} row(s)`);
       const row = file.row(rowIndex);
-      await writeNpyDir(out, row.features);
+      await writeNpyDir(out, row.features).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== undefined) throw new InputError({ source: out }, `cannot write the output folder: ${error.code}`);
+        throw error;
+      });
       log(`scalefold export-npy: row ${rowIndex} of ${path}: ${Object.keys(row.features).length} features -> ${out}`);
     } catch (error) {
       if (error instanceof FeatureFileError) throw new InputError({ source: path }, error.message.replace(`${path}: `, ''));

@@ -2,8 +2,12 @@
 // chain of an mmCIF, with its alignment folder and template hits), optionally
 // after the non-ensembled transforms, written as a one-row Arrow IPC file.
 // Skipped template hits are warnings: on stderr and in the file's metadata.
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { InputError } from '../../features/errors.ts';
+import type { FeatureDict } from '../../features/tensor.ts';
 import { nonensembledTransforms } from '../../features/transforms/nonensembled.ts';
-import { writeFeatureFile } from '../arrow/index.ts';
+import { writeFeatureFile, type FeatureFileOptions } from '../arrow/index.ts';
 import { MSA_ORDERS, type MsaOrder } from '../alignment_dir.ts';
 import { computeChainFeatures, type ChainFeaturesRequest, type ChainInput } from '../chain_features.ts';
 import {
@@ -117,6 +121,18 @@ export function parseFeaturesArgs(args: string[]): { request: ChainFeaturesReque
   return { request, out: requireString(values, 'out'), transforms };
 }
 
+/** Writes the file, creating its folder; a file-system failure is an InputError naming the path. */
+async function writeOutput(out: string, rows: FeatureDict[], options: FeatureFileOptions): Promise<void> {
+  try {
+    await mkdir(dirname(out), { recursive: true });
+    await writeFeatureFile(out, rows, options);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined) throw new InputError({ source: out }, `cannot write the output file: ${code}`);
+    throw error;
+  }
+}
+
 export const featuresCommand: Command = {
   name: 'features',
   summary: 'raw AlphaFold features of one chain (FASTA or mmCIF chain + alignments) -> Arrow file',
@@ -134,7 +150,7 @@ export const featuresCommand: Command = {
       transforms === 'nonensembled'
         ? nonensembledTransforms(result.features, { supervised: request.input.kind === 'mmcif' })
         : result.features;
-    await writeFeatureFile(out, [features], {
+    await writeOutput(out, [features], {
       metadata: {
         [FEATURES_METADATA.warnings]: JSON.stringify(result.warnings),
         [FEATURES_METADATA.chain]: result.info.name,
