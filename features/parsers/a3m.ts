@@ -111,8 +111,8 @@ export class A3mReader implements MsaReader {
     this.processRow(raw);
     this.descriptions.push(this.description);
     this.description = null;
-    this.parts = [];
-    this.partLines = [];
+    this.parts.length = 0;
+    this.partLines.length = 0;
   }
 
   private lineOfOffset(offset: number): number {
