@@ -110,6 +110,8 @@ export async function computeChainFeatures(request: ChainFeaturesRequest): Promi
     if (width !== query.sequence.length) {
       throw new FeatureError({ source }, `the MSA has ${width} columns but the query has ${query.sequence.length} residues`);
     }
+    // AlphaFold does not check this; a different first row usually means the wrong folder.
+    if (msa.sequences[0] !== query.sequence) warnings.push(`${source}: the MSA's first row differs from the query sequence`);
   }
   const msaFeatures = makeMsaFeatures(
     msas.length > 0 ? msas : [{ msa: dummyMsa(query.sequence), source: 'dummy' }],

@@ -106,3 +106,19 @@ test("minitrain's 1ubq_A (ColabFold A3M files ending in a NUL byte) gives featur
   const row0 = Array.from((msa as NumericTensor<'int32'>).data.subarray(0, 76), (id) => hhblits[id]).join('');
   assert.equal(row0, result.info.sequence);
 });
+
+test("an MSA whose first row is not the query is used but reported; one of another width is an error naming it", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'scalefold-msa-query-'));
+  try {
+    const query = 'MAAHKGAEHHHKAAEHHEQAAKHHHAAAEHHEKGEHEQAAHHADTAYAHHKHAEEHAAQAAKHDAEHHAPKPH';
+    await writeFile(join(dir, 'other.a3m'), `>other\n${'G' + query.slice(1)}\n>hit\n${query}\n`);
+    const result = await computeChainFeatures({ input: SHORT, alignmentDir: dir });
+    assert.deepEqual(result.features.msa!.shape, [2, 73]);
+    assert.deepEqual(result.warnings.length, 1);
+    assert.match(result.warnings[0]!, /other\.a3m: the MSA's first row differs from the query/);
+    await writeFile(join(dir, 'other.a3m'), `>short\n${query.slice(1)}\n`);
+    await assert.rejects(computeChainFeatures({ input: SHORT, alignmentDir: dir }), /other\.a3m: the MSA has 72 columns but the query has 73/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

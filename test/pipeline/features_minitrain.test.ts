@@ -15,7 +15,7 @@ test('every minitrain chain gives features; MSA row 0 is the SEQRES, structure a
   assert.equal(chains.length, 19);
   for (const chain of chains) {
     const [pdb, chainId] = chain.split('_') as [string, string];
-    const { features, info } = await computeChainFeatures({
+    const { features, info, warnings } = await computeChainFeatures({
       input: { kind: 'mmcif', path: `${MINITRAIN}/mmcifs/${pdb}.cif`, chainId },
       alignmentDir: `${MINITRAIN}/alignments/${chain}`,
     });
@@ -25,6 +25,7 @@ test('every minitrain chain gives features; MSA row 0 is the SEQRES, structure a
     assert.ok(msa.shape[0]! >= 1, chain);
     const row0 = Array.from((msa as NumericTensor<'int32'>).data.subarray(0, numRes), (id) => ID_TO_HHBLITS_AA[id]).join('');
     assert.equal(row0, info.sequence, chain);
+    assert.deepEqual(warnings, [], chain);
     assert.deepEqual(features.all_atom_positions!.shape, [numRes, 37, 3], chain);
     assert.deepEqual(features.template_aatype!.shape, [0, numRes, 22], chain);
     // Some atoms resolved.
