@@ -7,10 +7,10 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { InputError } from '../../features/errors.ts';
-import { writeFileDurably } from '../arrow/durable_file.ts';
+import { DurableFile, writeFileDurably } from '../arrow/durable_file.ts';
 import { FEATURE_CONFIG_KEY, SCHEMA_VERSION, SCHEMA_VERSION_KEY } from '../dataset/feature_table.ts';
 import { INDEX_FILE, writeIndex, type IndexRow } from '../dataset/index_file.ts';
-import { DEFAULT_SHARD_LIMITS, scanShards, ShardSetWriter, type PlacedEntry, type ShardLimits } from '../dataset/shard_set.ts';
+import { DEFAULT_SHARD_LIMITS, readShardEntries, scanShards, ShardSetWriter, type PlacedEntry, type ShardLimits } from '../dataset/shard_set.ts';
 import { discoverChains, readClusterFile, type ChainSpec } from './chain_inputs.ts';
 import type { ChainCacheEntry, ChainOutcome, ChainTask, TemplateCutoffRule } from './chain_task.ts';
 import { DEFAULT_FILTERS, type FilterOptions } from './filters.ts';
@@ -61,6 +61,8 @@ export interface BuildSummary {
   /** Chains per second between the first and the last outcome (start-up excluded). */
   steady_chains_per_second: number;
   warnings: number;
+  /** True when SIGINT/SIGTERM stopped the run early (what finished is committed; run again to resume). */
+  interrupted: boolean;
   dataset: string;
 }
 
@@ -134,8 +136,7 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
   for (const name of scan.removedTemporaries) progress.log(`removed unfinished ${name} of an earlier run`);
   for (const name of scan.recovered) progress.log(`recovered ${name} (its sidecar was missing)`);
   for (const { name, message } of scan.unreadable) progress.log(`cannot read ${name}: ${message}; its chains are redone`);
-  const finished = new Map<string, PlacedEntry>();
-  for (const shard of scan.shards) for (const e of shard.rows) if (!finished.has(e.chain_id)) finished.set(e.chain_id, e);
+  const finished = scan.finished;
 
   const discovery = await discoverChains({
     mmcifDir: options.mmcifDir,
@@ -151,24 +152,20 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
   const total = discovery.chains.length + discovery.rejected.length;
   const skipped = discovery.chains.length - todo.length;
   const filtered: Record<string, number> = {};
-  const cache = new Map<string, ChainCacheEntry>();
-  for (const e of finished.values()) {
-    cache.set(e.chain_id, { release_date: e.release_date, seq: e.sequence, resolution: e.resolution ?? 0, ...(e.cluster_size === null ? {} : { cluster_size: e.cluster_size }) });
-  }
+  // Chain cache entries of filtered chains; those of built chains are in the shard sidecars.
+  const filteredCache = new Map<string, ChainCacheEntry>();
   let done = 0;
   let warnings = 0;
   const counts = () => ({ finished: skipped + done + errors.count + sum(filtered), total, failed: errors.count, filtered: sum(filtered) });
 
-  const committed: PlacedEntry[] = scan.shards.flatMap((s) => s.rows);
-  let shardCount = scan.shards.length;
+  const shardNames = scan.shards.map((s) => s.name);
   const shards = new ShardSetWriter(
     outDir,
     scan.shards.map((s) => s.name),
     limits,
     { [FEATURE_CONFIG_KEY]: featureConfig },
     (name, rows) => {
-      committed.push(...rows);
-      shardCount += 1;
+      shardNames.push(name);
       progress.log(`committed ${name}: ${rows.length} chains (${skipped + done}/${total} finished)`);
     },
   );
@@ -198,7 +195,7 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
       errors.add(outcome.chain, outcome.stage, outcome.message);
     } else if (outcome.status === 'filtered') {
       filtered[outcome.reason] = (filtered[outcome.reason] ?? 0) + 1;
-      cache.set(outcome.chain, outcome.cache);
+      filteredCache.set(outcome.chain, outcome.cache);
     } else {
       try {
         shards.append(outcome.features, outcome.columns, outcome.entry);
@@ -208,15 +205,24 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
       }
       done += 1;
       warnings += outcome.warnings.length;
-      cache.set(outcome.chain, outcome.cache);
     }
     progress.update(counts());
   };
 
+  // SIGINT/SIGTERM: stop submitting, finish the chains in flight, commit, write the index.
+  // A second signal ends the process at once (the default action).
+  let interrupted = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    interrupted = true;
+    progress.log(`${signal}: finishing the chains in flight, then committing (send it again to quit at once)`);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     // Bounded submission: a few tasks per thread in flight, results handled as they come.
     const inFlight = new Set<Promise<void>>();
     for (const spec of todo) {
+      if (interrupted) break;
       const task: ChainTask = {
         spec,
         clusterSize: clusterSizes === null ? null : (clusterSizes.get(spec.chain.toUpperCase()) ?? -1),
@@ -234,6 +240,8 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
     await Promise.all(inFlight);
     shards.close();
   } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
     clearInterval(ticker);
     await pool.destroy();
     errors.close();
@@ -241,18 +249,42 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
   }
   progress.finish(counts());
 
-  // The index and chain cache cover every committed row, earlier runs included.
+  // The index and chain cache cover every committed row, earlier runs included,
+  // streamed shard by shard from the sidecars.
+  let rows = 0;
   const seen = new Set<string>();
-  const indexRows: IndexRow[] = [];
-  for (const e of committed) {
-    if (seen.has(e.chain_id)) continue;
-    seen.add(e.chain_id);
-    indexRows.push(toIndexRow(e));
+  function* committedEntries(): Generator<PlacedEntry> {
+    for (const shard of shardNames) {
+      for (const e of readShardEntries(outDir, shard)) {
+        if (seen.has(e.chain_id)) continue;
+        seen.add(e.chain_id);
+        rows += 1;
+        yield e;
+      }
+    }
   }
-  await writeIndex(join(outDir, INDEX_FILE), indexRows, { [SCHEMA_VERSION_KEY]: SCHEMA_VERSION, [FEATURE_CONFIG_KEY]: featureConfig });
-  const cacheObject: Record<string, ChainCacheEntry> = {};
-  for (const name of [...cache.keys()].sort()) cacheObject[name] = cache.get(name)!;
-  writeFileDurably(join(outDir, CHAIN_DATA_CACHE_FILE), JSON.stringify(cacheObject, null, 4));
+  const cacheFile = new DurableFile(join(outDir, CHAIN_DATA_CACHE_FILE));
+  let firstCacheEntry = true;
+  const encoder = new TextEncoder();
+  const addCacheEntry = (chain: string, entry: ChainCacheEntry): void => {
+    cacheFile.write(encoder.encode(`${firstCacheEntry ? '{\n' : ',\n'}    ${JSON.stringify(chain)}: ${JSON.stringify(entry)}`));
+    firstCacheEntry = false;
+  };
+  function* indexRows(): Generator<IndexRow> {
+    for (const e of committedEntries()) {
+      addCacheEntry(e.chain_id, { release_date: e.release_date, seq: e.sequence, resolution: e.resolution ?? 0, ...(e.cluster_size === null ? {} : { cluster_size: e.cluster_size }) });
+      yield toIndexRow(e);
+    }
+  }
+  try {
+    await writeIndex(join(outDir, INDEX_FILE), indexRows(), { [SCHEMA_VERSION_KEY]: SCHEMA_VERSION, [FEATURE_CONFIG_KEY]: featureConfig });
+    for (const [chain, entry] of filteredCache) addCacheEntry(chain, entry);
+    cacheFile.write(encoder.encode(firstCacheEntry ? '{}\n' : '\n}\n'));
+    cacheFile.commit();
+  } catch (error) {
+    cacheFile.abort();
+    throw error;
+  }
 
   const seconds = (performance.now() - started) / 1000;
   const summary: BuildSummary = {
@@ -261,13 +293,14 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
     filtered,
     failed: errors.count,
     total,
-    shards: shardCount,
-    rows: indexRows.length,
+    shards: shardNames.length,
+    rows,
     seconds,
     chains_per_second: done / Math.max(seconds, 1e-9),
     first_result_seconds: firstOutcome < 0 ? 0 : (firstOutcome - poolStarted) / 1000,
     steady_chains_per_second: outcomes > 1 ? ((outcomes - 1) * 1000) / Math.max(lastOutcome - firstOutcome, 1e-9) : 0,
     warnings,
+    interrupted,
     dataset: outDir,
   };
   writeFileDurably(join(outDir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');

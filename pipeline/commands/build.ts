@@ -45,8 +45,9 @@ Output in DATASET_DIR: shards/shard-NNNNN.arrow (+ .json sidecars), ${INDEX_FILE
 ${ERRORS_FILE} (one {"chain","stage","message"} per failed chain of the last run),
 ${CHAIN_DATA_CACHE_FILE} (OpenFold's format), ${SUMMARY_FILE}.
 Running the same command again skips finished chains; a killed run (even SIGKILL)
-leaves no half-written shard visible.
-Exit codes: 0 no chain failed, 1 some chain failed (or bad input), 2 usage error.`;
+leaves no half-written shard visible. SIGINT/SIGTERM finish the chains in flight
+and commit them before exiting (a second signal quits at once).
+Exit codes: 0 no chain failed, 1 some chain failed, bad input or interrupted, 2 usage error.`;
 
 const OPTIONS = {
   'mmcif-dir': { type: 'string' },
@@ -137,9 +138,10 @@ export const buildCommand: Command = {
     log(
       `build: ${summary.done} done, ${summary.skipped} skipped (finished earlier), ${summary.failed} failed, filtered: ${filteredText}; ` +
         `${summary.rows} rows in ${summary.shards} shards; ${summary.chains_per_second.toFixed(2)} chains/s over ${summary.seconds.toFixed(1)} s` +
-        (summary.failed > 0 ? `; see ${summary.dataset}/${ERRORS_FILE}` : ''),
+        (summary.failed > 0 ? `; see ${summary.dataset}/${ERRORS_FILE}` : '') +
+        (summary.interrupted ? '; interrupted: run the same command again to resume' : ''),
     );
     if (values.json === true) writeResult(JSON.stringify(summary));
-    return summary.failed > 0 ? EXIT_BAD_INPUT : EXIT_OK;
+    return summary.failed > 0 || summary.interrupted ? EXIT_BAD_INPUT : EXIT_OK;
   },
 };

@@ -1,7 +1,8 @@
 // The dataset index: one Parquet row per chain (chain id, PDB id, chain,
 // sequence length, resolution, release date, cluster size, MSA depth, number
-// of templates, shard, row, content hash, template cutoff), sorted by chain
-// id, written under a temporary name and renamed into place.
+// of templates, shard, row, content hash, template cutoff), in shard order,
+// streamed (memory does not grow with the number of chains), written under a
+// temporary name and renamed into place.
 import { renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import parquet from '@dsnp/parquetjs';
@@ -45,12 +46,11 @@ const SCHEMA = new parquet.ParquetSchema({
   template_cutoff: { type: 'UTF8' },
 });
 
-export async function writeIndex(path: string, rows: readonly IndexRow[], metadata: Record<string, string> = {}): Promise<void> {
+export async function writeIndex(path: string, rows: Iterable<IndexRow>, metadata: Record<string, string> = {}): Promise<void> {
   const temp = join(dirname(path), `${basename(path)}.tmp-${process.pid}`);
   const writer = await parquet.ParquetWriter.openFile(SCHEMA, temp);
   for (const [k, v] of Object.entries(metadata)) writer.setMetadata(k, v);
-  const sorted = [...rows].sort((a, b) => (a.chain_id < b.chain_id ? -1 : a.chain_id > b.chain_id ? 1 : 0));
-  for (const row of sorted) {
+  for (const row of rows) {
     const record: Record<string, unknown> = { ...row };
     if (row.resolution === null) delete record.resolution;
     if (row.cluster_size === null) delete record.cluster_size;

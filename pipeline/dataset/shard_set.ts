@@ -77,8 +77,10 @@ export function entryFromRow(features: FeatureDict, columns: Record<string, Plai
 }
 
 export interface ScanResult {
-  /** Committed shards in name order with their rows. */
-  shards: { name: string; rows: PlacedEntry[] }[];
+  /** Committed shards in name order, with their row counts. */
+  shards: { name: string; rows: number }[];
+  /** Chain ids of every committed row. */
+  finished: Set<string>;
   /** Stale temporary files removed, shards recovered without a sidecar. */
   removedTemporaries: string[];
   recovered: string[];
@@ -91,7 +93,7 @@ export function scanShards(datasetDir: string): ScanResult {
   const dir = join(datasetDir, SHARDS_DIR);
   mkdirSync(dir, { recursive: true });
   const names = readdirSync(dir).sort();
-  const result: ScanResult = { shards: [], removedTemporaries: [], recovered: [], unreadable: [] };
+  const result: ScanResult = { shards: [], finished: new Set(), removedTemporaries: [], recovered: [], unreadable: [] };
   for (const name of names) {
     if (isTemporaryName(name)) {
       rmSync(join(dir, name), { force: true });
@@ -118,9 +120,16 @@ export function scanShards(datasetDir: string): ScanResult {
         continue;
       }
     }
-    result.shards.push({ name, rows });
+    result.shards.push({ name, rows: rows.length });
+    for (const e of rows) result.finished.add(e.chain_id);
   }
   return result;
+}
+
+/** The rows of a committed shard, from its sidecar (after scanShards has recovered missing ones). */
+export function readShardEntries(datasetDir: string, shard: string): PlacedEntry[] {
+  const sidecar = JSON.parse(readFileSync(join(datasetDir, SHARDS_DIR, sidecarName(shard)), 'utf8')) as Sidecar;
+  return sidecar.rows;
 }
 
 function readEntriesFromShard(path: string, name: string): PlacedEntry[] {

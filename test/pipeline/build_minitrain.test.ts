@@ -38,7 +38,7 @@ test('build, rebuild (all skipped), and validate clean on minitrain', async (t) 
   await t.test('the index has one row per chain with the fixture sequence lengths', async () => {
     const { rows, metadata } = await readIndex(join(out, 'index.parquet'));
     assert.equal(metadata[SCHEMA_VERSION_KEY], SCHEMA_VERSION);
-    assert.deepEqual(rows.map((r) => r.chain_id), manifest.map((c) => c.chain).sort());
+    assert.deepEqual(rows.map((r) => r.chain_id).sort(), manifest.map((c) => c.chain).sort());
     for (const r of rows) {
       const m = manifest.find((c) => c.chain === r.chain_id)!;
       assert.equal(r.seq_length, m.length, r.chain_id);

@@ -16,7 +16,7 @@ const CHAINS = ['102m_A', '1psm_A', '2q2k_A', '2q2k_B', '3u8v_A', '3u8v_B', '4dm
 const root = mkdtempSync(join(tmpdir(), 'build-resume-'));
 
 function placeless(rows: IndexRow[]): Omit<IndexRow, 'shard' | 'row'>[] {
-  return rows.map(({ shard: _s, row: _r, ...rest }) => rest);
+  return rows.map(({ shard: _s, row: _r, ...rest }) => rest).sort((a, b) => (a.chain_id < b.chain_id ? -1 : 1));
 }
 
 function committedChains(dataset: string): string[] {
