@@ -8,7 +8,8 @@ import { parseMmcif } from '../../features/parsers/mmcif.ts';
 import { StockholmReader, parseStockholm } from '../../features/parsers/stockholm.ts';
 import type { Msa } from '../../features/parsers/types.ts';
 
-const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
+// PARSERS_BENCH_FIXTURES points at test/fixtures/ when this file runs bundled elsewhere.
+const FIXTURES = process.env.PARSERS_BENCH_FIXTURES ?? new URL('../fixtures/', import.meta.url).pathname;
 
 /** OpenFold `mmcif_parsing.parse` + `process_mmcif`, one core (issue 2). */
 const OPENFOLD_SECONDS: Record<string, number> = { '3zee': 0.041, '4i6p': 0.064, '1psm': 0.51, '2crb': 1.2 };
