@@ -90,13 +90,13 @@ describe('mmCIF goldens (OpenFold process_mmcif)', () => {
 
   // The template goldens hold each template chain's atoms, realigned to the
   // query; every template residue there must be one of our residues, atom for
-  // atom (this checks the alternate location choice and MSE -> SD).
+  // atom (3u8v_A and 4zey_A check the alternate location choice and MSE -> SD).
   const templates = JSON.parse(
     readFileSync(`${FIXTURES}golden/openfold_raw_short/variant_zero_center_false/template_domain_names.json`, 'utf8'),
   ) as { values: string[] };
   const templatePositions = readNpy(`${FIXTURES}golden/openfold_raw_short/variant_zero_center_false/template_all_atom_positions.npy`);
   const templateMask = readNpy(`${FIXTURES}golden/openfold_raw_short/variant_zero_center_false/template_all_atom_mask.npy`);
-  for (const name of ['3u8v_A', '4zey_A']) {
+  for (const name of templates.values) {
     it(`template ${name}: every golden template residue is one of ours`, () => {
       const t = templates.values.indexOf(name);
       const [pdb, chain] = name.split('_') as [string, string];
