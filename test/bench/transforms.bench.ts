@@ -15,7 +15,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { computeChainFeatures } from '../../pipeline/chain_features.ts';
 import { nonensembledTransforms } from '../../features/transforms/nonensembled.ts';
-import { allocateBatchBuffers, chooseSample, msaPass, perStepTransforms, prepareChain } from '../../features/transforms/ensembled/per_step.ts';
+import { chooseSample, msaPass, perStepTransforms, prepareChain } from '../../features/transforms/ensembled/per_step.ts';
+import { BatchBuffers } from '../../features/transforms/ensembled/batch_buffers.ts';
 import { nearestNeighborClusters, nearestNeighborClustersReference, type ClusterInput } from '../../features/transforms/ensembled/nearest_neighbor.ts';
 import { perStepConfig } from '../../features/transforms/config.ts';
 import { Rng } from '../../features/rng.ts';
@@ -69,7 +70,7 @@ for (const c of CHAINS) {
   const ofMs = c.openfoldSeconds * 1000;
   console.log(line[0]);
   // Reused output buffers are the loader's path (fixed-size batch buffers); fresh allocation for comparison.
-  const buffers = allocateBatchBuffers(perStepConfig(), true);
+  const buffers = new BatchBuffers(perStepConfig());
   for (const [passes, reuse] of [[1, true], [4, true], [4, false]] as const) {
     const config = perStepConfig({ passes });
     const t = timeIt((seed) => perStepTransforms(stored, { seed, config, buffers: reuse ? buffers : undefined }), SAMPLES);

@@ -5,6 +5,7 @@ import { readNpyDir } from '../../pipeline/npy_dir.ts';
 import { BATCH_TABLE, batchKeys, batchShape } from '../../features/batch_table.ts';
 import { perStepTransforms } from '../../features/transforms/ensembled/per_step.ts';
 import { perStepConfig } from '../../features/transforms/config.ts';
+import { num } from './helpers/numeric_of.ts';
 
 const GOLDEN = 'test/fixtures/golden';
 
@@ -43,8 +44,8 @@ for (const [name, supervised] of [['mmcif_2q2k_A_with_msa', true], ['openfold_ra
 test('residue and template features are the stored ones, cut to the crop window and zero-padded', async () => {
   const input = await readNpyDir(`${GOLDEN}/mmcif_2q2k_A_with_msa/nonensembled`);
   const batch = perStepTransforms(input, { seed: 5, config: perStepConfig({ cropSize: 32, passes: 2 }) });
-  const index = batch['residue_index']!.data as BigInt64Array;
-  const start = Number(index[0]) - Number((input['residue_index']!.data as BigInt64Array)[0]);
+  const index = num(batch, 'residue_index').data as BigInt64Array;
+  const start = Number(index[0]) - Number((num(input, 'residue_index').data as BigInt64Array)[0]);
   for (const [key, spec] of Object.entries(BATCH_TABLE)) {
     if (spec.source !== 'residue' || key === 'target_feat') continue;
     const src = input[key]!;
@@ -56,6 +57,6 @@ test('residue and template features are the stored ones, cut to the crop window 
     }
   }
   for (const key of ['resolution', 'is_distillation']) {
-    assert.equal((batch[key]!.data as Float32Array)[1], (input[key]!.data as Float32Array)[0]);
+    assert.equal((num(batch, key).data as Float32Array)[1], (num(input, key).data as Float32Array)[0]);
   }
 });

@@ -5,6 +5,7 @@ import { readNpyDir } from '../../pipeline/npy_dir.ts';
 import { perStepTransforms } from '../../features/transforms/ensembled/per_step.ts';
 import { perStepConfig } from '../../features/transforms/config.ts';
 import { batchDigest } from './helpers/batch_digest.ts';
+import { num } from './helpers/numeric_of.ts';
 
 const DIR = 'test/fixtures/golden/openfold_raw_short/nonensembled';
 
@@ -43,10 +44,10 @@ test('passes are drawn per seed in 1..4 and each pass resamples the MSA while sh
     const batch = perStepTransforms(input, { seed, config });
     const passes = batch['aatype']!.shape[0]!;
     seen.add(passes);
-    const nri = batch['no_recycling_iters']!.data as BigInt64Array;
+    const nri = num(batch, 'no_recycling_iters').data as BigInt64Array;
     for (let k = 0; k < passes; k++) assert.equal(nri[k], BigInt(passes - 1));
-    const idx = batch['residue_index']!.data as BigInt64Array;
-    const feat = batch['msa_feat']!.data as Float32Array;
+    const idx = num(batch, 'residue_index').data as BigInt64Array;
+    const feat = num(batch, 'msa_feat').data as Float32Array;
     const perPass = feat.length / passes;
     for (let k = 1; k < passes; k++) {
       // Same crop: identical residue indices in every pass.
@@ -58,4 +59,21 @@ test('passes are drawn per seed in 1..4 and each pass resamples the MSA while sh
     }
   }
   assert.deepEqual([...seen].sort(), [1, 2, 3, 4]);
+});
+
+test('reused batch buffers give the same batches as fresh allocation, whatever was written before', async () => {
+  const deep = await readNpyDir(DIR);
+  const shallow = await readNpyDir('test/fixtures/golden/mmcif_2q2k_A_with_msa/nonensembled');
+  // Same keys for both (no structure), so one set of buffers serves both chains.
+  const shallowNoStructure = Object.fromEntries(Object.keys(deep).map((k) => [k, shallow[k]!]));
+  const { BatchBuffers } = await import('../../features/transforms/ensembled/batch_buffers.ts');
+  const buffers = new BatchBuffers(perStepConfig(), false);
+  // Deep then shallow, 4 passes then 1, seeds that differ in crop and rows: stale values must not leak.
+  const plan: Array<[typeof deep, number, number]> = [[deep, 1, 4], [shallowNoStructure, 2, 1], [deep, 3, 2], [deep, 4, 1], [shallowNoStructure, 5, 3]];
+  for (const [input, seed, passes] of plan) {
+    const config = perStepConfig({ passes });
+    const fresh = batchDigest(perStepTransforms(input, { seed, config }));
+    const reused = batchDigest(perStepTransforms(input, { seed, config, buffers }));
+    assert.equal(reused, fresh, `seed ${seed}`);
+  }
 });

@@ -9,6 +9,7 @@ import { nearestNeighborClustersReference } from '../../features/transforms/ense
 import { perStepConfig } from '../../features/transforms/config.ts';
 import { Rng } from '../../features/rng.ts';
 import type { FeatureDict } from '../../features/tensor.ts';
+import { num } from './helpers/numeric_of.ts';
 
 const DIR = 'test/fixtures/golden/openfold_raw_short/nonensembled';
 let cached: FeatureDict | undefined;
@@ -48,8 +49,8 @@ test('row 0 (the query) is always the first cluster centre, in every pass', asyn
   for (let seed = 0; seed < 10; seed++) {
     const batch = perStepTransforms(inp, { seed, config: perStepConfig({ cropSize: 50 }) });
     const passes = batch['aatype']!.shape[0]!;
-    const start = Number((batch['residue_index']!.data as BigInt64Array)[0]) - Number((inp['residue_index']!.data as BigInt64Array)[0]);
-    const trueMsa = batch['true_msa']!.data as BigInt64Array;
+    const start = Number((num(batch, 'residue_index').data as BigInt64Array)[0]) - Number((num(inp, 'residue_index').data as BigInt64Array)[0]);
+    const trueMsa = num(batch, 'true_msa').data as BigInt64Array;
     for (let k = 0; k < passes; k++) {
       for (let j = 0; j < 50; j++) assert.equal(Number(trueMsa[(k * 124) * 50 + j]), chain.msa[start + j], `seed ${seed} pass ${k} residue ${j}`);
     }
@@ -61,7 +62,7 @@ test('row 0 (the query) is always the first cluster centre, in every pass', asyn
 test('the crop is contiguous, inside the chain, the same for all passes, and covers both ends over seeds', async () => {
   const inp = await input();
   const chain = prepareChain(inp);
-  const sourceIndex = inp['residue_index']!.data as BigInt64Array;
+  const sourceIndex = num(inp, 'residue_index').data as BigInt64Array;
   const starts = new Set<number>();
   for (let seed = 0; seed < 300; seed++) {
     const choice = chooseSample(chain, perStepConfig({ cropSize: 64 }), Rng.fromSeed(seed));
@@ -72,7 +73,7 @@ test('the crop is contiguous, inside the chain, the same for all passes, and cov
   assert.ok(starts.has(0) && starts.has(9), `starts seen: ${[...starts].sort((a, b) => a - b)}`);
   for (let seed = 0; seed < 5; seed++) {
     const batch = perStepTransforms(inp, { seed, config: perStepConfig({ cropSize: 64, passes: 3 }) });
-    const idx = batch['residue_index']!.data as BigInt64Array;
+    const idx = num(batch, 'residue_index').data as BigInt64Array;
     const first = Number(idx[0]);
     const offset = first - Number(sourceIndex[0]);
     for (let k = 0; k < 3; k++) {
@@ -81,7 +82,7 @@ test('the crop is contiguous, inside the chain, the same for all passes, and cov
         assert.equal(idx[k * 64 + j], sourceIndex[offset + j], 'inside the chain');
       }
     }
-    assert.equal(Number((batch['seq_length']!.data as BigInt64Array)[0]), 64);
+    assert.equal(Number((num(batch, 'seq_length').data as BigInt64Array)[0]), 64);
   }
 });
 
@@ -122,12 +123,12 @@ test('padding masks are exact: ones on the real rows and residues, zeros elsewhe
   for (let seed = 0; seed < 4; seed++) {
     const batch = perStepTransforms(inp, { seed, config: perStepConfig({ passes: 2 }) });
     const L = 73, N = 256, S = 124, E = 1024;
-    const rowMask = batch['msa_row_mask']!.data as Float32Array;
-    const extraRowMask = batch['extra_msa_row_mask']!.data as Float32Array;
-    const msaMask = batch['msa_mask']!.data as Float32Array;
-    const extraMask = batch['extra_msa_mask']!.data as Float32Array;
-    const seqMask = batch['seq_mask']!.data as Float32Array;
-    const msaFeat = batch['msa_feat']!.data as Float32Array;
+    const rowMask = num(batch, 'msa_row_mask').data as Float32Array;
+    const extraRowMask = num(batch, 'extra_msa_row_mask').data as Float32Array;
+    const msaMask = num(batch, 'msa_mask').data as Float32Array;
+    const extraMask = num(batch, 'extra_msa_mask').data as Float32Array;
+    const seqMask = num(batch, 'seq_mask').data as Float32Array;
+    const msaFeat = num(batch, 'msa_feat').data as Float32Array;
     for (let k = 0; k < 2; k++) {
       for (let j = 0; j < N; j++) assert.equal(seqMask[k * N + j], j < L ? 1 : 0);
       let realRows = 0;
@@ -151,11 +152,11 @@ test('padding masks are exact: ones on the real rows and residues, zeros elsewhe
       for (let e = 0; e < E; e++) assert.equal(extraRowMask[k * E + e], e < realExtra ? 1 : 0);
       assert.ok(realExtra > 0 && realExtra <= 1136 - 124);
     }
-    const templateMask = batch['template_mask']!.data as Float32Array;
+    const templateMask = num(batch, 'template_mask').data as Float32Array;
     for (let k = 0; k < 2; k++) {
       const n = templateMask.subarray(k * 4, k * 4 + 4).reduce((a, b) => a + b, 0);
       for (let t = 0; t < 4; t++) assert.equal(templateMask[k * 4 + t], t < n ? 1 : 0);
-      const aatypeT = batch['template_aatype']!.data as BigInt64Array;
+      const aatypeT = num(batch, 'template_aatype').data as BigInt64Array;
       // Padding templates are empty (gap-free zeros), real ones carry residues.
       for (let t = n; t < 4; t++) for (let j = 0; j < N; j++) assert.equal(aatypeT[(k * 4 + t) * N + j], 0n);
     }
