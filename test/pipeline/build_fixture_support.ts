@@ -17,8 +17,8 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `scalefold <args>`; `onStderr` sees stderr as it arrives and may kill the process. */
-export function runCli(args: string[], onStderr?: (text: string, kill: () => void) => void): Promise<CliResult> {
+/** Runs `scalefold <args>`; `onStderr` sees stderr as it arrives and may signal the process (SIGKILL by default). */
+export function runCli(args: string[], onStderr?: (text: string, kill: (signal?: NodeJS.Signals) => void) => void): Promise<CliResult> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'trainer', 'cli.ts'), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -26,7 +26,7 @@ export function runCli(args: string[], onStderr?: (text: string, kill: () => voi
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
-      onStderr?.(stderr, () => child.kill('SIGKILL'));
+      onStderr?.(stderr, (signal = 'SIGKILL') => child.kill(signal));
     });
     child.on('error', fail);
     child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));

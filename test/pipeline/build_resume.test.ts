@@ -72,3 +72,33 @@ test('SIGKILL mid-build, then resume: same index and hashes as an uninterrupted 
   assert.equal(v.code, 0, v.stderr);
   assert.deepEqual(JSON.parse(v.stdout), { ok: true, defects: [] });
 });
+
+test('SIGTERM: chains in flight are finished and committed, the index covers them, and a rerun completes', async () => {
+  // One thread: at most two chains are in flight when the signal comes.
+  const list = CHAINS.join(',');
+  const args = [...buildArgs(join(root, 'terminated'), ['--chains', list, '--shard-rows', '1']), '--threads', '1'];
+  const out = join(root, 'terminated');
+  let signalled = false;
+  const run = await runCli(args, (stderr, kill) => {
+    if (!signalled && /committed shard-\d+\.arrow/.test(stderr)) {
+      signalled = true;
+      kill('SIGTERM');
+    }
+  });
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /SIGTERM: finishing the chains in flight/);
+  const summary = JSON.parse(run.stdout);
+  assert.equal(summary.interrupted, true);
+  assert.equal(summary.failed, 0);
+  assert.ok(summary.done >= 1 && summary.done < CHAINS.length, `done ${summary.done}`);
+  const { rows } = await readIndex(join(out, 'index.parquet'));
+  assert.deepEqual(rows.map((r) => r.chain_id).sort(), committedChains(out));
+  assert.equal(rows.length, summary.done);
+
+  const rerun = await runCli(args);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  const again = JSON.parse(rerun.stdout);
+  assert.equal(again.skipped, summary.done);
+  assert.equal(again.done, CHAINS.length - summary.done);
+  assert.equal(again.interrupted, false);
+});
