@@ -3,9 +3,10 @@
 // are typed-array views into that row's buffer (Arrow keeps IPC buffers
 // 8-byte aligned), which can be a SharedArrayBuffer for the loader.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
+import { makeData, RecordBatch, RecordBatchReader, Struct, type Schema } from 'apache-arrow';
 import { Footer, type FileBlock } from 'apache-arrow/ipc/metadata/file';
 import { Message } from 'apache-arrow/ipc/metadata/message';
+import { VectorLoader } from 'apache-arrow/visitor/vectorloader';
 import type { FeatureDict } from '../../features/tensor.ts';
 import { ROWS_PER_BATCH_KEY, type PlainValue } from './column_types.ts';
 import { decodedLayoutOf, decodeRow, type DecodedLayout, type DecodedRow } from './decode_row.ts';
@@ -82,6 +83,7 @@ class FeatureFileImpl implements FeatureFile {
   private fd: number | null;
   private readonly blocks: FileBlock[];
   private readonly frame: Uint8Array;
+  private readonly structType: Struct;
   /** First row of each batch (plus the total at the end). */
   private readonly batchStarts: number[] | null;
 
@@ -107,6 +109,7 @@ class FeatureFileImpl implements FeatureFile {
       }
       this.layout = decodedLayoutOf(this.schema);
       this.frame = schemaFrame(this.schema);
+      this.structType = new Struct(this.schema.fields);
       if (this.metadata.get(ROWS_PER_BATCH_KEY) === '1') {
         this.batchStarts = null;
         this.numRows = this.blocks.length;
@@ -130,20 +133,46 @@ class FeatureFileImpl implements FeatureFile {
     const [batchIndex, j] = this.locate(i);
     const block = this.blocks[batchIndex]!;
     const length = block.metaDataLength + block.bodyLength;
-    const total = this.frame.byteLength + length;
-    const bytes = new Uint8Array(options.shared === true ? new SharedArrayBuffer(total) : new ArrayBuffer(total));
-    bytes.set(this.frame, 0);
     let batch: RecordBatch | undefined;
     try {
-      readAt(this.fd, block.offset, length, bytes.subarray(this.frame.byteLength));
-      const reader = RecordBatchReader.from(bytes);
-      const next = reader.next();
-      batch = next.done === true ? undefined : (next.value as RecordBatch);
+      const bytes = new Uint8Array(options.shared === true ? new SharedArrayBuffer(length) : new ArrayBuffer(length));
+      readAt(this.fd, block.offset, length, bytes);
+      batch = this.loadBatch(bytes, block) ?? this.loadBatchAsStream(bytes, options.shared === true);
     } catch (error) {
       throw new FeatureFileError(this.path, `row ${i}: ${(error as Error).message}`);
     }
     if (batch === undefined || batch.numRows <= j) throw new FeatureFileError(this.path, `row ${i}: record batch ${batchIndex} is empty or corrupt`);
     return decodeRow(batch, j, this.layout);
+  }
+
+  /**
+   * Decodes a record batch message with the file's schema (decoded once), as
+   * Arrow's own reader does (RecordBatchReaderImpl._loadRecordBatch); null for
+   * a compressed batch, which goes through the stream reader instead.
+   */
+  private loadBatch(bytes: Uint8Array, block: FileBlock): RecordBatch | null {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const continued = view.getInt32(0, true) === -1;
+    const start = continued ? 8 : 4;
+    const metaLength = view.getInt32(continued ? 4 : 0, true);
+    if (metaLength <= 0 || start + metaLength > block.metaDataLength) throw new Error(`bad message length ${metaLength}`);
+    const message = Message.decode(bytes.subarray(start, start + metaLength));
+    if (!message.isRecordBatch()) throw new Error('block is not a record batch');
+    const header = message.header();
+    if (header.compression != null) return null;
+    if (message.bodyLength !== block.bodyLength) throw new Error(`body length ${message.bodyLength} differs from the footer's ${block.bodyLength}`);
+    const body = bytes.subarray(block.metaDataLength, block.metaDataLength + block.bodyLength);
+    const children = new VectorLoader(body, header.nodes, header.buffers, new Map(), this.schema.metadataVersion).visitMany(this.schema.fields);
+    return new RecordBatch(this.schema, makeData({ type: this.structType, length: Number(header.length), children }));
+  }
+
+  private loadBatchAsStream(bytes: Uint8Array, shared: boolean): RecordBatch | undefined {
+    const total = this.frame.byteLength + bytes.byteLength;
+    const framed = new Uint8Array(shared ? new SharedArrayBuffer(total) : new ArrayBuffer(total));
+    framed.set(this.frame, 0);
+    framed.set(bytes, this.frame.byteLength);
+    const next = RecordBatchReader.from(framed).next();
+    return next.done === true ? undefined : (next.value as RecordBatch);
   }
 
   close(): void {
