@@ -14,7 +14,7 @@
 // query's are ParseErrors (AlphaFold would crash or silently truncate).
 
 import { FeatureError, ParseError } from '../errors.ts';
-import { Int32RowAllocator, LineSplitter, decodeAscii, forEachLine, isStripSpace } from './text_lines.ts';
+import { Int32RowAllocator, LineSplitter, Uint8RowAllocator, decodeAscii, forEachLine, isStripSpace } from './text_lines.ts';
 import type { Msa, MsaReader } from './types.ts';
 
 const CODE_DASH = 45;
@@ -29,10 +29,14 @@ const ALIGNED_CHARACTER = ((): Uint8Array => {
   return table;
 })();
 
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_INTS = new Int32Array(0);
+
 class StockholmRow {
-  out = new Uint8Array(256);
+  /** Kept columns so far (views into the reader's shared blocks). */
+  out = EMPTY_BYTES;
   outLength = 0;
-  deletions = new Int32Array(256);
+  deletions = EMPTY_INTS;
   deletionCount = 0;
   /** Insertions seen since the last kept column. */
   pending = 0;
@@ -43,14 +47,15 @@ class StockholmRow {
 
   constructor(readonly name: string) {}
 
-  ensure(extra: number): void {
+  /** Room for `extra` more kept columns (exact on the first call, doubling after). */
+  ensure(extra: number, bytes: Uint8RowAllocator, ints: Int32RowAllocator): void {
     const need = this.outLength + extra;
     if (need > this.out.length) {
-      const size = Math.max(need, this.out.length * 2);
-      const out = new Uint8Array(size);
+      const size = this.out.length === 0 ? need : Math.max(need, this.out.length * 2);
+      const out = bytes.allocate(size);
       out.set(this.out.subarray(0, this.outLength));
       this.out = out;
-      const deletions = new Int32Array(size);
+      const deletions = ints.allocate(size);
       deletions.set(this.deletions.subarray(0, this.deletionCount));
       this.deletions = deletions;
     }
@@ -63,6 +68,10 @@ export class StockholmReader implements MsaReader {
   private readonly waitingRows = new Set<StockholmRow>();
   private query: Uint8Array = new Uint8Array(1024);
   private queryLength = 0;
+  /** keptBefore[i]: query columns without '-' among the first i. */
+  private keptBefore: Int32Array = new Int32Array(1025);
+  private readonly bytes = new Uint8RowAllocator();
+  private readonly ints = new Int32RowAllocator();
   private lastLine = 0;
   private splitter: LineSplitter | null = null;
 
@@ -102,13 +111,12 @@ export class StockholmReader implements MsaReader {
     row.lastLine = lineNumber;
     if (row === this.order[0]) {
       this.extendQuery(line, seqStart, end, lineNumber);
-      this.consume(row, line, seqStart, end);
+      this.consume(row, line, seqStart, end, lineNumber);
       for (const waiting of this.waitingRows) this.drain(waiting);
       return;
     }
     if (row.waiting.length === 0 && row.consumed + (end - seqStart) <= this.queryLength) {
-      this.checkCharacters(line, seqStart, end, lineNumber);
-      this.consume(row, line, seqStart, end);
+      this.consume(row, line, seqStart, end, lineNumber);
     } else {
       this.checkCharacters(line, seqStart, end, lineNumber);
       row.waiting.push(line.slice(seqStart, end));
@@ -130,7 +138,6 @@ export class StockholmReader implements MsaReader {
     const sequences: string[] = [];
     const deletionMatrix: Int32Array[] = [];
     const descriptions: string[] = [];
-    const allocator = new Int32RowAllocator();
     for (const row of this.order) {
       if (row.waiting.length > 0 || row.consumed !== this.queryLength) {
         const total = row.consumed + row.waiting.reduce((sum, s) => sum + s.length, 0);
@@ -140,9 +147,7 @@ export class StockholmReader implements MsaReader {
         );
       }
       sequences.push(decodeAscii(row.out, row.outLength));
-      const deletions = allocator.allocate(row.deletionCount);
-      deletions.set(row.deletions.subarray(0, row.deletionCount));
-      deletionMatrix.push(deletions);
+      deletionMatrix.push(row.deletions.subarray(0, row.deletionCount));
       descriptions.push(row.name);
     }
     return { sequences, deletionMatrix, descriptions };
@@ -167,8 +172,16 @@ export class StockholmReader implements MsaReader {
       const grown = new Uint8Array(Math.max(need, this.query.length * 2));
       grown.set(this.query.subarray(0, this.queryLength));
       this.query = grown;
+      const kept = new Int32Array(grown.length + 1);
+      kept.set(this.keptBefore.subarray(0, this.queryLength + 1));
+      this.keptBefore = kept;
     }
-    for (let i = start; i < end; i++) this.query[this.queryLength + i - start] = line.charCodeAt(i);
+    for (let i = start; i < end; i++) {
+      const at = this.queryLength + i - start;
+      const c = line.charCodeAt(i);
+      this.query[at] = c;
+      this.keptBefore[at + 1] = (this.keptBefore[at] as number) + (c === CODE_DASH ? 0 : 1);
+    }
     this.queryLength = need;
   }
 
@@ -178,10 +191,10 @@ export class StockholmReader implements MsaReader {
       if (available <= 0) return;
       const segment = row.waiting[0] as string;
       if (segment.length <= available) {
-        this.consume(row, segment, 0, segment.length);
+        this.consume(row, segment, 0, segment.length, row.lastLine);
         row.waiting.shift();
       } else {
-        this.consume(row, segment, 0, available);
+        this.consume(row, segment, 0, available, row.lastLine);
         row.waiting[0] = segment.slice(available);
         return;
       }
@@ -189,9 +202,13 @@ export class StockholmReader implements MsaReader {
     this.waitingRows.delete(row);
   }
 
-  /** Aligns text[start, end) (from column row.consumed on) against the query's columns. */
-  private consume(row: StockholmRow, text: string, start: number, end: number): void {
-    row.ensure(end - start);
+  /**
+   * Aligns text[start, end) (from column row.consumed on) against the query's
+   * columns; the query must already reach that far. Checks the characters.
+   */
+  private consume(row: StockholmRow, text: string, start: number, end: number, lineNumber: number): void {
+    const from = row.consumed;
+    row.ensure((this.keptBefore[from + end - start] as number) - (this.keptBefore[from] as number), this.bytes, this.ints);
     const query = this.query;
     const out = row.out;
     const deletions = row.deletions;
@@ -201,6 +218,7 @@ export class StockholmReader implements MsaReader {
     let column = row.consumed;
     for (let i = start; i < end; i++, column++) {
       const c = text.charCodeAt(i);
+      if (c >= 128 || ALIGNED_CHARACTER[c] !== 1) this.checkCharacters(text, i, i + 1, lineNumber);
       if (query[column] === CODE_DASH) {
         if (c !== CODE_DASH) pending++;
       } else {

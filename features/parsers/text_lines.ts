@@ -100,3 +100,21 @@ export class Int32RowAllocator {
     return row;
   }
 }
+
+/** The same for Uint8Array rows. */
+export class Uint8RowAllocator {
+  private block = new Uint8Array(0);
+  private used = 0;
+
+  constructor(private readonly blockSize = 1 << 18) {}
+
+  allocate(length: number): Uint8Array {
+    if (this.used + length > this.block.length) {
+      this.block = new Uint8Array(Math.max(this.blockSize, length));
+      this.used = 0;
+    }
+    const row = this.block.subarray(this.used, this.used + length);
+    this.used += length;
+    return row;
+  }
+}
