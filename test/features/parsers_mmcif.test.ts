@@ -79,6 +79,11 @@ describe('mmCIF goldens (OpenFold process_mmcif)', () => {
     });
   }
 
+  it('CRLF line endings give the same object', () => {
+    const text = cifText('4i6p');
+    assert.deepEqual(parseMmcif(text.replace(/\n/g, '\r\n'), '4i6p', '4i6p.cif'), parseMmcif(text, '4i6p', '4i6p.cif'));
+  });
+
   it('2q2k: 25 unresolved residues, DNA chains left out, author -> label chain ids', () => {
     const parsed = parseMmcif(cifText('2q2k'), '2q2k', '2q2k.cif');
     assert.deepEqual([...parsed.chainToSeqres.keys()], ['A', 'B']);
