@@ -17,7 +17,10 @@
 // DISCREPANCY: MSE is given as MET (residue and SEQRES names) with SE named
 // SD, which is how AlphaFold's feature code reads it.
 // A file without protein chains is a FeatureError (AlphaFold returns no
-// object and an error).
+// object and an error); a protein chain without atoms in model "1" is a
+// ParseError (AlphaFold fails on the whole file). A position resolved in model
+// "1" whose residue is not in the first model (only possible when the first
+// model is not "1") has `residue: null`.
 
 import { FeatureError, ParseError } from '../errors.ts';
 import { buildFirstModel, readAtomSiteTable, residueKey, toMmcifResidue } from './mmcif_atoms.ts';
