@@ -56,7 +56,7 @@ export class BatchBuffers {
   private clear(extent: BatchSizes): void {
     for (const [key, array] of Object.entries(this.arrays)) {
       const spec = BATCH_TABLE[key]!;
-      zeroLeadingBox(array, batchShape(key, this.capacity), spec.shape.map((d) => extentOf(d, extent)));
+      zeroLeadingBox(wordsOf(array), batchShape(key, this.capacity), spec.shape.map((d) => extentOf(d, extent)), wordsPerElement(array));
     }
   }
 }
@@ -72,22 +72,36 @@ function extentOf(dim: SymbolicDim, e: BatchSizes): number | null {
   }
 }
 
-/** Zeroes a[i0 < box0][i1 < box1]... of a C-ordered array of `shape` (null: whole dimension). */
-function zeroLeadingBox(a: AnyTypedArray, shape: number[], box: (number | null)[]): void {
+/** The array as integer words for zeroing: 8-byte elements are two int32 words, 4-byte ones one. */
+function wordsOf(a: AnyTypedArray): Int32Array | Uint8Array {
+  if (a instanceof Uint8Array) return a;
+  return new Int32Array(a.buffer, a.byteOffset, a.byteLength >>> 2);
+}
+
+function wordsPerElement(a: AnyTypedArray): number {
+  return a instanceof Uint8Array ? 1 : a.BYTES_PER_ELEMENT >>> 2;
+}
+
+/**
+ * Zeroes a[i0 < box0][i1 < box1]... of a C-ordered array of `shape` (null:
+ * whole dimension), given as words with `perElement` words per element. Short
+ * runs are cleared by a plain loop (cheaper than a fill() call each).
+ */
+function zeroLeadingBox(a: Int32Array | Uint8Array, shape: number[], box: (number | null)[], perElement: number): void {
   // The trailing dimensions taken whole form one contiguous run.
   let last = shape.length;
   while (last > 0 && (box[last - 1] === null || box[last - 1] === shape[last - 1])) last--;
-  const run = elementCount(shape.slice(last)) * (last > 0 ? (box[last - 1] ?? shape[last - 1]!) : 1);
+  const run = elementCount(shape.slice(last)) * (last > 0 ? (box[last - 1] ?? shape[last - 1]!) : 1) * perElement;
   const lead = Math.max(0, last - 1);
-  const strides = shape.map((_, d) => elementCount(shape.slice(d + 1)));
+  const strides = shape.map((_, d) => elementCount(shape.slice(d + 1)) * perElement);
   const idx = new Array<number>(lead).fill(0);
   const limits = box.slice(0, lead).map((b, d) => b ?? shape[d]!);
   if (limits.some((l) => l === 0) || run === 0) return;
   for (;;) {
     let at = 0;
     for (let d = 0; d < lead; d++) at += idx[d]! * strides[d]!;
-    if (a instanceof BigInt64Array) a.fill(0n, at, at + run);
-    else a.fill(0, at, at + run);
+    if (run >= 256) a.fill(0, at, at + run);
+    else for (let i = at, end = at + run; i < end; i++) a[i] = 0;
     let d = lead - 1;
     while (d >= 0 && ++idx[d]! >= limits[d]!) idx[d--] = 0;
     if (d < 0) return;
