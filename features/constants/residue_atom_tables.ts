@@ -3,8 +3,9 @@
 // atom14 names, heavy atoms, chi-angle atoms and masks, pi-periodic chis,
 // ambiguous atom swaps, and rigid-group atom positions. Data only; the derived
 // index tables are computed in atom14_tables.ts and rigid_group_tables.ts.
-// Values transcribed from the reference tables (generated, then checked by
-// test/features/transforms_constants.test.ts against the golden outputs).
+// Values transcribed from the reference tables; checked for consistency by
+// test/features/transforms_constants.test.ts and, through the non-ensembled
+// transforms, against the golden outputs.
 
 /** Atom names of each residue's 14-slot (atom14) layout; '' is an empty slot. */
 export const RESTYPE_NAME_TO_ATOM14_NAMES: Readonly<Record<string, readonly string[]>> = {
