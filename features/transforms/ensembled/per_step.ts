@@ -14,6 +14,10 @@
 // DISCREPANCY: the cluster summaries and msa_feat are computed only over the
 // cropped residues (same values); the nearest-neighbour assignment still uses
 // the full length, as the reference does.
+// DISCREPANCY: OpenFold always computes max_recycling_iters + 1 = 4 passes and
+// its data loader then keeps the first no_recycling_iters + 1 (drawn
+// uniformly); we draw the pass count first and compute only those passes
+// (same distribution of examples).
 
 import { Rng } from '../../rng.ts';
 import { zeros, type FeatureDict, type NumericTensor } from '../../tensor.ts';
