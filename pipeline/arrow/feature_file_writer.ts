@@ -2,18 +2,12 @@
 // record batch offsets), one row per record batch so that a reader can fetch
 // any row with one positioned read. Streams to disk: memory use is one row,
 // not the file. The file appears at its final path only when closed (see
-// durable_file.ts).
-import { RecordBatchFileWriter, type Schema } from 'apache-arrow';
-import type { ArrayBufferViewInput } from 'apache-arrow/util/buffer';
+// durable_file.ts). Rows are encoded by row_encoder.ts, here or in the thread
+// that computed them (appendEncoded).
 import type { FeatureDict } from '../../features/tensor.ts';
-import { DurableFile } from './durable_file.ts';
-import {
-  checkRowAgainstLayout,
-  encodeRow,
-  layoutOfRow,
-  schemaOfLayout,
-  type FeatureFileLayout,
-} from './encode_row.ts';
+import { layoutOfRow } from './encode_row.ts';
+import { EncodedFeatureFileWriter } from './encoded_file_writer.ts';
+import { RowEncoder } from './row_encoder.ts';
 import type { FeatureColumnSpec, PlainColumnType, PlainValue } from './column_types.ts';
 
 /** A plain (non-feature) column given for all rows at once. */
@@ -41,67 +35,52 @@ export interface FeatureFileWriterOptions {
   features?: Record<string, FeatureColumnSpec>;
 }
 
-/** RecordBatchFileWriter whose bytes go straight to a DurableFile, not to an in-memory queue. */
-class DiskRecordBatchFileWriter extends RecordBatchFileWriter {
-  constructor(private readonly file: DurableFile) {
-    super();
-  }
-
-  protected override _write(chunk: ArrayBufferViewInput): this {
-    if (this._started && ArrayBuffer.isView(chunk) && chunk.byteLength > 0) {
-      this.file.write(chunk);
-      this._position += chunk.byteLength;
-    }
-    return this;
-  }
-}
-
 export class FeatureFileWriter {
   readonly path: string;
-  private readonly file: DurableFile;
-  private readonly writer: DiskRecordBatchFileWriter;
+  private readonly file: EncodedFeatureFileWriter;
   private readonly metadata: Record<string, string>;
   private readonly columnTypes: Record<string, PlainColumnType>;
-  private layout: FeatureFileLayout | null = null;
-  private schema: Schema | null = null;
-  private rows = 0;
+  private encoder: RowEncoder | null = null;
   private closed = false;
 
   constructor(path: string, options: FeatureFileWriterOptions = {}) {
     this.path = path;
     this.metadata = options.metadata ?? {};
     this.columnTypes = options.columnTypes ?? {};
-    this.file = new DurableFile(path);
-    this.writer = new DiskRecordBatchFileWriter(this.file);
+    this.file = new EncodedFeatureFileWriter(path);
     if (options.features !== undefined) {
-      this.setLayout({ features: Object.entries(options.features), columns: Object.entries(this.columnTypes) });
+      this.encoder = new RowEncoder({ features: Object.entries(options.features), columns: Object.entries(this.columnTypes) }, this.metadata);
     }
   }
 
   get numRows(): number {
-    return this.rows;
+    return this.file.numRows;
   }
 
   /** Bytes written so far (the file grows by about this much). */
   get bytesWritten(): number {
-    return this.file.position;
+    return this.file.bytesWritten;
   }
 
   append(row: FeatureDict, columns: Record<string, PlainValue> = {}): number {
     if (this.closed) throw new Error(`${this.path}: writer is closed`);
-    if (this.layout === null) this.setLayout(layoutOfRow(row, this.columnTypes));
-    checkRowAgainstLayout(row, this.layout!, `${this.path} row ${this.rows}`);
-    this.writer.write(encodeRow(this.schema!, this.layout!, row, columns));
-    return this.rows++;
+    this.encoder ??= new RowEncoder(layoutOfRow(row, this.columnTypes), this.metadata);
+    return this.file.append(this.encoder.encode(row, columns, `${this.path} row ${this.file.numRows}`));
+  }
+
+  /** Appends a row already encoded by a RowEncoder of the same layout (e.g. in a worker thread). */
+  appendEncoded(message: Uint8Array): number {
+    if (this.closed) throw new Error(`${this.path}: writer is closed`);
+    if (this.encoder === null) throw new Error(`${this.path}: appendEncoded needs the features given up front`);
+    return this.file.append(message);
   }
 
   /** Writes the footer, fsyncs and renames the file into place. */
   close(): void {
     if (this.closed) return;
-    if (this.schema === null) this.setLayout({ features: [], columns: Object.entries(this.columnTypes) });
+    this.encoder ??= new RowEncoder({ features: [], columns: Object.entries(this.columnTypes) }, this.metadata);
     this.closed = true;
-    this.writer.close();
-    this.file.commit();
+    this.file.close(this.encoder.schema);
   }
 
   /** Drops the unfinished file. */
@@ -109,13 +88,6 @@ export class FeatureFileWriter {
     if (this.closed) return;
     this.closed = true;
     this.file.abort();
-  }
-
-  private setLayout(layout: FeatureFileLayout): void {
-    this.layout = layout;
-    this.schema = schemaOfLayout(layout, this.metadata);
-    // Starts the file (magic) with this schema; the footer repeats it.
-    this.writer.reset(undefined, this.schema);
   }
 }
 

@@ -6,3 +6,5 @@ export type { FeatureFile, FeatureFileContents, RowReadOptions } from './feature
 export type { DecodedRow, DecodedLayout } from './decode_row.ts';
 export type { FeatureColumnSpec, PlainColumnType, PlainValue } from './column_types.ts';
 export { DurableFile, writeFileDurably, isTemporaryName } from './durable_file.ts';
+export { RowEncoder, messageLengths } from './row_encoder.ts';
+export { EncodedFeatureFileWriter } from './encoded_file_writer.ts';

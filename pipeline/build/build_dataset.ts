@@ -198,7 +198,7 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
       filteredCache.set(outcome.chain, outcome.cache);
     } else {
       try {
-        shards.append(outcome.features, outcome.columns, outcome.entry);
+        shards.append(outcome.message, outcome.entry);
       } catch (error) {
         errors.add(outcome.chain, 'row', (error as Error).message);
         return;

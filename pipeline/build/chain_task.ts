@@ -17,7 +17,8 @@ import type { PlainValue } from '../arrow/column_types.ts';
 import { computeChainFeatures } from '../chain_features.ts';
 import { contentHash } from '../dataset/content_hash.ts';
 import { SHARD_FEATURES } from '../dataset/feature_table.ts';
-import type { ShardEntry } from '../dataset/shard_set.ts';
+import { shardRowEncoder, type ShardEntry } from '../dataset/shard_set.ts';
+import type { RowEncoder } from '../arrow/row_encoder.ts';
 import { TemplateSource } from '../template_source.ts';
 import { extractAlignmentFiles } from './alignment_db.ts';
 import type { ChainSpec } from './chain_inputs.ts';
@@ -49,7 +50,8 @@ export interface ChainCacheEntry {
 export type BuildStage = 'input' | 'mmcif' | 'features' | 'transforms' | 'row';
 
 export type ChainOutcome =
-  | { status: 'done'; chain: string; features: FeatureDict; columns: Record<string, PlainValue>; entry: ShardEntry; cache: ChainCacheEntry; warnings: string[] }
+  /** `message`: the row as an Arrow record batch message of the shard layout (shardRowEncoder). */
+  | { status: 'done'; chain: string; message: Uint8Array; entry: ShardEntry; cache: ChainCacheEntry; warnings: string[] }
   | { status: 'filtered'; chain: string; reason: FilterReason; cache: ChainCacheEntry }
   | { status: 'failed'; chain: string; stage: BuildStage; message: string };
 
@@ -71,6 +73,8 @@ async function atStage<T>(stage: BuildStage, work: () => Promise<T> | T): Promis
 }
 
 const sources = new Map<string, Promise<TemplateSource>>();
+/** One row encoder per worker (its schema is built once). */
+let encoder: RowEncoder | null = null;
 
 /** One template source per (folder, obsolete list) and worker, so its structure cache is shared across chains. */
 function templateSource(templates: ChainTask['templates']): Promise<TemplateSource> {
@@ -191,7 +195,9 @@ async function runChain(task: ChainTask): Promise<ChainOutcome> {
       template_cutoff: cutoff,
       sequence,
     };
-    return { status: 'done' as const, chain: spec.chain, features, columns, entry, cache, warnings: raw.warnings };
+    encoder ??= shardRowEncoder();
+    const message = encoder.encode(features, columns, spec.chain);
+    return { status: 'done' as const, chain: spec.chain, message, entry, cache, warnings: raw.warnings };
   });
 }
 

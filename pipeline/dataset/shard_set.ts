@@ -11,6 +11,7 @@ import type { PlainValue } from '../arrow/column_types.ts';
 import { isTemporaryName, writeFileDurably } from '../arrow/durable_file.ts';
 import { openFeatureFile } from '../arrow/feature_file_reader.ts';
 import { FeatureFileWriter } from '../arrow/feature_file_writer.ts';
+import { RowEncoder } from '../arrow/row_encoder.ts';
 import { SCHEMA_VERSION, SCHEMA_VERSION_KEY, SHARD_COLUMNS, shardFeatureSpecs } from './feature_table.ts';
 import type { IndexRow } from './index_file.ts';
 
@@ -52,6 +53,11 @@ export function shardNumber(name: string): number | null {
 
 function shardName(n: number): string {
   return `shard-${String(n).padStart(5, '0')}.arrow`;
+}
+
+/** The encoder of shard rows; rows it encodes can be appended to any shard. */
+export function shardRowEncoder(): RowEncoder {
+  return new RowEncoder({ features: Object.entries(shardFeatureSpecs()), columns: Object.entries(SHARD_COLUMNS) });
 }
 
 /** Index entry of a shard row read back from the shard (recovery, and validate). */
@@ -167,9 +173,10 @@ export class ShardSetWriter {
     this.next = Math.max(-1, ...existing.map((n) => shardNumber(n) ?? -1)) + 1;
   }
 
-  append(features: FeatureDict, columns: Record<string, PlainValue>, entry: ShardEntry): PlacedEntry {
+  /** Appends a row encoded by shardRowEncoder() (in a worker). */
+  append(message: Uint8Array, entry: ShardEntry): PlacedEntry {
     if (this.writer === null) this.open();
-    const row = this.writer!.append(features, columns);
+    const row = this.writer!.appendEncoded(message);
     const placed = { ...entry, shard: this.name, row };
     this.rows.push(placed);
     if (this.writer!.bytesWritten >= this.limits.maxBytes || this.rows.length >= this.limits.maxRows) this.commit();

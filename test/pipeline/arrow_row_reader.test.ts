@@ -6,7 +6,10 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numeric, strings, type FeatureDict, type NumericTensor } from '../../features/tensor.ts';
+import { RecordBatchFileWriter } from 'apache-arrow';
 import { FeatureFileError, FeatureFileWriter, openFeatureFile, writeFeatureFile } from '../../pipeline/arrow/index.ts';
+import { encodeRow, specOfFeature } from '../../pipeline/arrow/encode_row.ts';
+import { RowEncoder } from '../../pipeline/arrow/row_encoder.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'arrow-rows-'));
 
@@ -122,4 +125,24 @@ test('truncated, garbage and overwritten files fail with FeatureFileError naming
   const file = openFeatureFile(scrambled);
   assert.throws(() => file.row(0), FeatureFileError);
   file.close();
+});
+
+test('rows encoded elsewhere (RowEncoder + appendEncoded) give the same file as append, byte for byte, and as Arrow\'s own file writer', async () => {
+  const rows = [chainRow(3, 1), chainRow(8, 2)];
+  const viaAppend = join(dir, 'via-append.arrow');
+  await writeFeatureFile(viaAppend, rows, { metadata: { k: 'v' }, columns: { chain_id: { type: 'utf8', values: ['a_A', 'b_B'] } } });
+
+  const features = Object.fromEntries(Object.keys(rows[0]!).sort().map((k) => [k, specOfFeature(rows[0]![k]!)]));
+  const encoder = new RowEncoder({ features: Object.entries(features), columns: [['chain_id', 'utf8']] }, { k: 'v' });
+  const messages = rows.map((r, i) => encoder.encode(r, { chain_id: ['a_A', 'b_B'][i]! }, `row ${i}`));
+  const viaEncoded = join(dir, 'via-encoded.arrow');
+  const writer = new FeatureFileWriter(viaEncoded, { metadata: { k: 'v' }, columnTypes: { chain_id: 'utf8' }, features });
+  messages.forEach((m) => writer.appendEncoded(m));
+  writer.close();
+  assert.deepEqual(readFileSync(viaEncoded), readFileSync(viaAppend));
+
+  const batches = rows.map((r, i) => encodeRow(encoder.schema, encoder.layout, r, { chain_id: ['a_A', 'b_B'][i]! }));
+  const arrowBytes = RecordBatchFileWriter.writeAll(batches).toUint8Array(true);
+  assert.deepEqual(new Uint8Array(readFileSync(viaAppend)), arrowBytes);
+  assert.throws(() => encoder.encode({ x: numeric('float32', [1], Float32Array.of(1)) }, {}, 'bad row'), /bad row: feature 'x' is not in the file's schema/);
 });
