@@ -77,3 +77,22 @@ test('reused batch buffers give the same batches as fresh allocation, whatever w
     assert.equal(reused, fresh, `seed ${seed}`);
   }
 });
+
+test('a sample that fails half-way leaves reusable buffers clean for the next one', async () => {
+  const input = await readNpyDir(DIR);
+  const { BatchBuffers } = await import('../../features/transforms/ensembled/batch_buffers.ts');
+  const { chooseSample, prepareChain } = await import('../../features/transforms/ensembled/per_step.ts');
+  const { Rng } = await import('../../features/rng.ts');
+  const buffers = new BatchBuffers(perStepConfig(), false);
+  const config = perStepConfig({ passes: 1 });
+  // template_sum_probs missing: fails after the other template features (4 templates, no randomness) were written.
+  const broken = { ...input };
+  delete broken['template_sum_probs'];
+  assert.throws(() => perStepTransforms(broken, { seed: 0, randomness: false, buffers }));
+  // The next sample keeps fewer than 4 templates, so stale template slots would show.
+  const chain = prepareChain(input);
+  let seed = 0;
+  while (chooseSample(chain, config, Rng.fromSeed(seed)).templates.length >= 4) seed++;
+  const fresh = batchDigest(perStepTransforms(input, { seed, config }));
+  assert.equal(batchDigest(perStepTransforms(input, { seed, config, buffers })), fresh);
+});

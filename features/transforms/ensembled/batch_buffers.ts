@@ -37,7 +37,9 @@ export class BatchBuffers {
       throw new RangeError('batch buffers were allocated for another crop size or padding');
     }
     if (this.written !== null) this.clear(this.written);
-    this.written = null;
+    // Until recordWritten narrows it, assume the whole of `sizes` gets written
+    // (a sample that fails half-way is then cleared in full next time).
+    this.written = sizes;
     const out: FeatureDict = {};
     for (const key of keys) {
       const array = this.arrays[key];
