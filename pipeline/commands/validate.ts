@@ -2,12 +2,12 @@
 // (pipeline/validate/validate_dataset.ts).
 import { stat } from 'node:fs/promises';
 import { InputError } from '../../features/errors.ts';
-import { EXIT_BAD_INPUT, EXIT_OK, UsageError, parseCommandArgs, type Command } from '../cli/command.ts';
+import { EXIT_BAD_INPUT, EXIT_OK, UsageError, optionalInteger, parseCommandArgs, type Command } from '../cli/command.ts';
 import { log, writeResult } from '../cli/log.ts';
 import { DEFECT_KINDS } from '../validate/defects.ts';
 import { validateDataset } from '../validate/validate_dataset.ts';
 
-const HELP = `usage: scalefold validate DATASET_DIR [--json]
+const HELP = `usage: scalefold validate DATASET_DIR [--threads N] [--json]
 
 Reads every shard and the index of a dataset made by 'scalefold build' and
 checks: Arrow file integrity (truncated or corrupt shards), schema and schema
@@ -17,7 +17,8 @@ the MSA's first row against the sequence, coordinates where the mask says an
 atom is, template release dates against the row's cutoff (leakage), content
 hashes, duplicate chains, and the index against the shards.
 
-  --json   print {"ok": bool, "defects": [{"kind", "shard", "chain", "message"}, ...]} on stdout
+  --threads N  worker threads checking shards in parallel (default: one per core)
+  --json       print {"ok": bool, "defects": [{"kind", "shard", "chain", "message"}, ...]} on stdout
 
 defect kinds:
 ${Object.entries(DEFECT_KINDS).map(([k, v]) => `  ${k.padEnd(24)} ${v}`).join('\n')}
@@ -29,12 +30,13 @@ export const validateCommand: Command = {
   summary: 'check a built dataset: shards, schema, shapes, values, leakage, index',
   help: HELP,
   async run(args) {
-    const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, true);
+    const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, threads: { type: 'string' } }, true);
+    const threads = optionalInteger(values, 'threads', 1);
     if (positionals.length !== 1) throw new UsageError('give exactly one DATASET_DIR');
     const dir = positionals[0]!;
     const info = await stat(dir).catch(() => null);
     if (info === null || !info.isDirectory()) throw new InputError({ source: dir }, 'the dataset folder does not exist or is not a folder');
-    const report = await validateDataset(dir);
+    const report = await validateDataset(dir, { threads });
     const gb = report.bytes / 1e9;
     log(`validate: ${report.shards} shards, ${report.rows} rows, ${gb.toFixed(3)} GB in ${report.seconds.toFixed(2)} s (${(gb / Math.max(report.seconds, 1e-9)).toFixed(3)} GB/s)`);
     if (report.ok) log('validate: clean, no defects');

@@ -1,15 +1,15 @@
 // `scalefold validate`: reads every shard and the index of a dataset built by
 // `scalefold build` and lists its defects (defects.ts): file integrity, schema
 // and version, every row against the feature table (row_checks.ts), and the
-// index against the shards.
+// index against the shards. Shards are checked in parallel worker threads.
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { openFeatureFile, type FeatureFile } from '../arrow/feature_file_reader.ts';
-import { SCHEMA_VERSION, SCHEMA_VERSION_KEY, SHARD_COLUMNS, SHARD_FEATURES } from '../dataset/feature_table.ts';
+import { Piscina } from 'piscina';
 import { INDEX_FILE, readIndex, type IndexRow } from '../dataset/index_file.ts';
-import { entryFromRow, shardNumber, SHARDS_DIR, type PlacedEntry } from '../dataset/shard_set.ts';
+import { shardNumber, SHARDS_DIR } from '../dataset/shard_set.ts';
 import type { Defect } from './defects.ts';
-import { checkRow } from './row_checks.ts';
+import { checkShard, type RowEntry, type ShardCheck } from './shard_check.ts';
 
 export interface ValidationReport {
   ok: boolean;
@@ -21,42 +21,46 @@ export interface ValidationReport {
   seconds: number;
 }
 
-/** Schema defects of one shard; false when its rows cannot be checked against the table. */
-function checkSchema(file: FeatureFile, shard: string, defects: Defect[]): boolean {
-  const version = file.metadata.get(SCHEMA_VERSION_KEY);
-  if (version !== SCHEMA_VERSION) {
-    defects.push({
-      kind: 'schema_version',
-      shard,
-      chain: '',
-      message: version === undefined ? `no ${SCHEMA_VERSION_KEY} in the schema metadata` : `schema version ${version}, this reader understands ${SCHEMA_VERSION} (rebuild the dataset)`,
-    });
-    return false;
-  }
-  const add = (message: string) => defects.push({ kind: 'schema_mismatch', shard, chain: '', message });
-  const features = new Map(file.layout.features.map((f) => [f.name, f.spec]));
-  for (const [name, entry] of Object.entries(SHARD_FEATURES)) {
-    const spec = features.get(name);
-    if (spec === undefined) add(`feature '${name}' is missing`);
-    else if (spec.kind !== 'numeric' || spec.dtype !== entry.dtype || spec.ndim !== entry.dims.length) {
-      add(`feature '${name}' is ${spec.kind === 'numeric' ? `${spec.dtype} of rank ${spec.ndim}` : 'a string'}, expected ${entry.dtype} of rank ${entry.dims.length}`);
-    }
-  }
-  for (const name of features.keys()) if (SHARD_FEATURES[name] === undefined) add(`unknown feature '${name}'`);
-  const columns = new Map(file.layout.columns.map((c) => [c.name, c.type]));
-  for (const [name, type] of Object.entries(SHARD_COLUMNS)) {
-    const got = columns.get(name);
-    if (got === undefined) add(`column '${name}' is missing`);
-    else if (got !== type) add(`column '${name}' is ${got}, expected ${type}`);
-  }
-  return true;
-}
-
 const INDEX_FIELDS: readonly (keyof IndexRow)[] = [
   'chain_id', 'pdb_id', 'chain', 'seq_length', 'resolution', 'release_date', 'cluster_size', 'msa_depth', 'num_templates', 'template_cutoff',
 ];
 
-export async function validateDataset(datasetDir: string, onShard?: (name: string, done: number, total: number) => void): Promise<ValidationReport> {
+/** Shards checked in order: in this thread, or by a pool of `threads` workers when there are several shards. */
+async function checkShards(datasetDir: string, names: string[], threads: number, onShard?: (name: string) => void): Promise<ShardCheck[]> {
+  if (threads <= 1 || names.length <= 1) {
+    return names.map((name) => {
+      onShard?.(name);
+      return checkShard(datasetDir, SHARDS_DIR, name);
+    });
+  }
+  const pool = new Piscina({
+    filename: new URL('./shard_check_worker_entry.mjs', import.meta.url).href,
+    minThreads: Math.min(threads, names.length),
+    maxThreads: Math.min(threads, names.length),
+    execArgv: [],
+  });
+  try {
+    return await Promise.all(
+      names.map(async (name) => {
+        const check = (await pool.run({ datasetDir, shardsDir: SHARDS_DIR, name })) as ShardCheck;
+        onShard?.(name);
+        return check;
+      }),
+    );
+  } finally {
+    await pool.destroy();
+  }
+}
+
+export interface ValidateOptions {
+  /** Worker threads for the shards (default: one per core). */
+  threads?: number;
+  onShard?: (name: string) => void;
+}
+
+export async function validateDataset(datasetDir: string, options: ValidateOptions = {}): Promise<ValidationReport> {
+  const threads = options.threads ?? availableParallelism();
+  const onShard = options.onShard;
   const started = performance.now();
   const defects: Defect[] = [];
   let index: IndexRow[] | null = null;
@@ -72,55 +76,34 @@ export async function validateDataset(datasetDir: string, onShard?: (name: strin
   } catch {
     names = [];
   }
-  const shardRows = new Map<string, (PlacedEntry | null)[]>();
+  const checks = await checkShards(datasetDir, names, threads, onShard);
+  const shardRows = new Map<string, (RowEntry | null)[]>();
   const chainPlaces = new Map<string, string>();
   let rows = 0;
   let bytes = 0;
-  names.forEach((name, k) => {
-    onShard?.(name, k, names.length);
-    let file: FeatureFile;
-    try {
-      file = openFeatureFile(join(datasetDir, SHARDS_DIR, name));
-    } catch (error) {
-      defects.push({ kind: 'shard_unreadable', shard: name, chain: '', message: (error as Error).message });
-      return;
-    }
-    try {
-      bytes += file.byteLength;
-      const checkable = checkSchema(file, name, defects);
-      const entries: (PlacedEntry | null)[] = [];
-      for (let i = 0; i < file.numRows; i++) {
-        let row;
-        try {
-          row = file.row(i);
-        } catch (error) {
-          defects.push({ kind: 'shard_unreadable', shard: name, chain: '', message: `row ${i}: ${(error as Error).message}` });
-          entries.push(null);
-          continue;
-        }
-        rows += 1;
-        const entry = entryFromRow(row.features, row.columns, name, i);
-        entries.push(entry);
-        const earlier = chainPlaces.get(entry.chain_id);
-        if (earlier !== undefined) {
-          defects.push({ kind: 'duplicate_chain', shard: name, chain: entry.chain_id, message: `row ${i} repeats the chain of ${earlier}` });
-        } else {
-          chainPlaces.set(entry.chain_id, `${name} row ${i}`);
-        }
-        if (checkable) defects.push(...checkRow(row.features, row.columns, name));
+  for (const check of checks) {
+    defects.push(...check.defects);
+    bytes += check.bytes;
+    if (!check.readable) continue;
+    check.entries.forEach((entry, i) => {
+      if (entry === null) return;
+      rows += 1;
+      const earlier = chainPlaces.get(entry.chain_id);
+      if (earlier !== undefined) {
+        defects.push({ kind: 'duplicate_chain', shard: check.name, chain: entry.chain_id, message: `row ${i} repeats the chain of ${earlier}` });
+      } else {
+        chainPlaces.set(entry.chain_id, `${check.name} row ${i}`);
       }
-      shardRows.set(name, entries);
-    } finally {
-      file.close();
-    }
-  });
+    });
+    shardRows.set(check.name, check.entries);
+  }
 
   if (index !== null) crossCheckIndex(index, shardRows, defects);
   const seconds = (performance.now() - started) / 1000;
   return { ok: defects.length === 0, defects, shards: names.length, rows, bytes, seconds };
 }
 
-function crossCheckIndex(index: readonly IndexRow[], shardRows: Map<string, (PlacedEntry | null)[]>, defects: Defect[]): void {
+function crossCheckIndex(index: readonly IndexRow[], shardRows: Map<string, (RowEntry | null)[]>, defects: Defect[]): void {
   const seen = new Set<string>();
   const referenced = new Set<string>();
   for (const row of index) {

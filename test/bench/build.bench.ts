@@ -74,9 +74,11 @@ function efficiency(one: BuildRun, two: BuildRun): string {
 }
 
 async function validateFigure(label: string, dir: string): Promise<void> {
-  const report = await validateDataset(dir);
-  const gb = report.bytes / 1e9;
-  console.log(`${label.padEnd(44)} ${(gb / report.seconds).toFixed(3)} GB/s  (${report.rows} rows, ${gb.toFixed(3)} GB, ${report.seconds.toFixed(2)} s, ${report.defects.length} defects)`);
+  for (const threads of [1, 2]) {
+    const report = await validateDataset(dir, { threads });
+    const gb = report.bytes / 1e9;
+    console.log(`${`${label}, ${threads} thread${threads > 1 ? 's' : ''}`.padEnd(44)} ${(gb / report.seconds).toFixed(3)} GB/s  (${report.shards} shards, ${report.rows} rows, ${gb.toFixed(3)} GB, ${report.seconds.toFixed(2)} s, ${report.defects.length} defects)`);
+  }
 }
 
 const mmcifs = join(MINITRAIN, 'mmcifs');
