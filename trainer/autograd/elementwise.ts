@@ -1,0 +1,86 @@
+// Differentiable elementwise ops with broadcasting (native: ops/unary.cpp,
+// ops/binary.cpp). Binary gradients come back at the broadcast shape and are
+// summed back to each input's shape (sumTo).
+import { Tensor, tensor } from '../core/tensor.ts';
+import { runOpAll } from '../core/ops.ts';
+import { record } from './tape.ts';
+
+export type UnaryFn = 'neg' | 'abs' | 'sigmoid' | 'softplus' | 'relu' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'clamp';
+export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'minimum' | 'maximum';
+
+/** Sums g (at a broadcast shape) back to shape. Always a new tensor. */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  const extra = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < extra || (shape[i - extra] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  if (axes.length === 0) return g.reshape(shape);
+  const [s] = runOpAll('reduce_sum', [g], { axes });
+  const r = s.reshape(shape);
+  s.dispose();
+  return r;
+}
+
+function unary(fn: UnaryFn, x: Tensor, lo = -Infinity, hi = Infinity): Tensor {
+  const attrs = { fn, lo, hi };
+  const [y] = runOpAll('unary', [x], attrs);
+  record(fn, [x], [y], [x, y], (g, [sx, sy]) => [g[0] ? runOpAll('unary_backward', [g[0], sx, sy], attrs)[0] : null]);
+  return y;
+}
+
+export const neg = (x: Tensor) => unary('neg', x);
+export const abs = (x: Tensor) => unary('abs', x);
+export const sigmoid = (x: Tensor) => unary('sigmoid', x);
+export const softplus = (x: Tensor) => unary('softplus', x);
+export const relu = (x: Tensor) => unary('relu', x);
+export const exp = (x: Tensor) => unary('exp', x);
+export const log = (x: Tensor) => unary('log', x);
+export const sqrt = (x: Tensor) => unary('sqrt', x);
+export const rsqrt = (x: Tensor) => unary('rsqrt', x);
+export const square = (x: Tensor) => unary('square', x);
+export const clamp = (x: Tensor, lo: number, hi: number) => unary('clamp', x, lo, hi);
+
+function binary(fn: BinaryFn, a: Tensor, b: Tensor): Tensor {
+  const [y] = runOpAll('binary', [a, b], { fn });
+  record(fn, [a, b], [y], [a, b], (g, [sa, sb]) => {
+    if (!g[0]) return [null, null];
+    const [da, db] = runOpAll('binary_backward', [g[0], sa, sb], { fn });
+    const ra = sumTo(da, a.shape);
+    const rb = sumTo(db, b.shape);
+    da.dispose();
+    db.dispose();
+    return [ra, rb];
+  });
+  return y;
+}
+
+export const add = (a: Tensor, b: Tensor) => binary('add', a, b);
+export const sub = (a: Tensor, b: Tensor) => binary('sub', a, b);
+export const mul = (a: Tensor, b: Tensor) => binary('mul', a, b);
+export const div = (a: Tensor, b: Tensor) => binary('div', a, b);
+export const minimum = (a: Tensor, b: Tensor) => binary('minimum', a, b);
+export const maximum = (a: Tensor, b: Tensor) => binary('maximum', a, b);
+
+/** A rank-0 constant of like's dtype and device. */
+export function scalarLike(value: number, like: Tensor): Tensor {
+  return tensor([value], [], { dtype: like.dtype, device: like.device });
+}
+export const addScalar = (x: Tensor, v: number) => add(x, scalarLike(v, x));
+export const mulScalar = (x: Tensor, v: number) => mul(x, scalarLike(v, x));
+
+/** where(cond, a, b): a where cond != 0, else b (cond is not differentiated). */
+export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
+  const [y] = runOpAll('where', [cond, a, b]);
+  record('where', [cond, a, b], [y], [cond], (g, [c]) => {
+    if (!g[0]) return [null, null, null];
+    const zero = scalarLike(0, g[0]);
+    const [ga] = runOpAll('where', [c, g[0], zero]);
+    const [gb] = runOpAll('where', [c, zero, g[0]]);
+    const ra = sumTo(ga, a.shape);
+    const rb = sumTo(gb, b.shape);
+    for (const t of [zero, ga, gb]) t.dispose();
+    return [null, ra, rb];
+  });
+  return y;
+}

@@ -1,0 +1,8 @@
+// The differentiable op set and the tape, in one import for model code.
+export * from './elementwise.ts';
+export * from './reduce.ts';
+export * from './layout.ts';
+export * from './nn.ts';
+export { Tape, recordOn, noGrad, isRecording, record } from './tape.ts';
+export { scope, keep } from './scope.ts';
+export { gradientOf } from './backward.ts';

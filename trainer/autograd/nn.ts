@@ -1,0 +1,156 @@
+// Differentiable network ops (native: ops/matmul.cpp, ops/layer_norm.cpp,
+// ops/softmax.cpp, ops/attention.cpp, ops/global_attention.cpp).
+import { Tensor } from '../core/tensor.ts';
+import { runOp, runOpAll } from '../core/ops.ts';
+import type { NativeAttrs } from '../core/binding.ts';
+import { record } from './tape.ts';
+import { add, neg, mul, sumTo } from './elementwise.ts';
+import { reshape } from './layout.ts';
+import { sum } from './reduce.ts';
+
+export type MatmulPrecision = 'fp32' | 'tf32' | 'simt';
+
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  precision?: MatmulPrecision;
+}
+
+function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean, precision: MatmulPrecision): Tensor {
+  return runOpAll('matmul', [a, b], { transA, transB, precision })[0];
+}
+
+/**
+ * op(A) op(B) over matching batch axes, or with one 2-D operand shared by
+ * the batch. Gradients: dA = dC op(B)^T, dB = op(A)^T dC, summed over the
+ * batch for a shared operand.
+ */
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const transA = options.transA ?? false;
+  const transB = options.transB ?? false;
+  const precision = options.precision ?? 'fp32';
+  const c = mm(a, b, transA, transB, precision);
+  record('matmul', [a, b], [c], [a, b], (g, [sa, sb]) => {
+    const dc = g[0];
+    if (!dc) return [null, null];
+    let da: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (a.requiresGrad) {
+      const full = transA ? mm(sb, dc, transB, true, precision) : mm(dc, sb, false, !transB, precision);
+      da = sumTo(full, a.shape);
+      full.dispose();
+    }
+    if (b.requiresGrad) {
+      if (b.rank === 2 && a.rank > 2 && !transA) {
+        // fold the batch into the rows: one product instead of a batched one and a sum
+        const a2 = sa.reshape([-1, a.shape[a.rank - 1]]);
+        const dc2 = dc.reshape([-1, dc.shape[dc.rank - 1]]);
+        db = transB ? mm(dc2, a2, true, false, precision) : mm(a2, dc2, true, false, precision);
+        a2.dispose();
+        dc2.dispose();
+      } else {
+        const full = transB ? mm(dc, sa, true, transA, precision) : mm(sa, dc, !transA, false, precision);
+        db = sumTo(full, b.shape);
+        full.dispose();
+      }
+    }
+    return [da, db];
+  });
+  return c;
+}
+
+/**
+ * Linear layer (AlphaFold2 supplementary 1.11.4; OpenFold's Linear):
+ * y = x W^T + b with W [C_out, C_in] as in OpenFold, x [..., C_in].
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, precision: MatmulPrecision = 'fp32'): Tensor {
+  const cin = x.shape[x.rank - 1];
+  const x2 = reshape(x, [-1, cin]);
+  const y2 = matmul(x2, weight, { transB: true, precision });
+  const y = reshape(y2, [...x.shape.slice(0, -1), weight.shape[0]]);
+  return bias ? add(y, bias) : y;
+}
+
+/** Layer norm over the last axis with gamma, beta [C]. */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  const [y, meanT, rstd] = runOpAll('layer_norm', [x, gamma, beta], { eps });
+  record('layer_norm', [x, gamma, beta], [y], [x, gamma, meanT, rstd], (g, [sx, sg, sm, sr]) => {
+    if (!g[0]) return [null, null, null];
+    const [dx, dg, db] = runOpAll('layer_norm_backward', [g[0], sx, sg, sm, sr]);
+    return [dx, dg, db];
+  });
+  meanT.dispose();
+  rstd.dispose();
+  return y;
+}
+
+function softmaxImpl(x: Tensor, logSoftmax: boolean): Tensor {
+  const attrs = { log: logSoftmax };
+  const [y] = runOpAll('softmax', [x], attrs);
+  record(logSoftmax ? 'log_softmax' : 'softmax', [x], [y], [y], (g, [sy]) => [
+    g[0] ? runOpAll('softmax_backward', [g[0], sy], attrs)[0] : null,
+  ]);
+  return y;
+}
+
+/** Softmax over the last axis. */
+export const softmax = (x: Tensor) => softmaxImpl(x, false);
+/** Log-softmax over the last axis. */
+export const logSoftmax = (x: Tensor) => softmaxImpl(x, true);
+
+/**
+ * AlphaFold's softmax_cross_entropy (OpenFold loss.softmax_cross_entropy):
+ * -sum(labels * log_softmax(logits), -1) with soft labels [..., C].
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  return neg(sum(mul(labels, logSoftmax(logits)), [-1]));
+}
+
+export interface AttentionInputs {
+  /** [B, Q, H, D] */ q: Tensor;
+  /** [B, K, H, D] */ k: Tensor;
+  /** [B, K, H, D] */ v: Tensor;
+  /** [H, Q, K], shared by the B rows (pair / triangle bias) */ bias?: Tensor | null;
+  /** [B, K], 1 = attend, 0 = masked */ mask?: Tensor | null;
+  /** [B, Q, H, D], the gate pre-activation (sigmoid applied inside) */ gate?: Tensor | null;
+  /** default 1/sqrt(D) */ scale?: number;
+}
+
+/** Fused gated attention with pair bias: returns [B, Q, H, D]. */
+export function attention(inp: AttentionInputs): Tensor {
+  const bias = inp.bias ?? null;
+  const mask = inp.mask ?? null;
+  const gate = inp.gate ?? null;
+  const attrs: NativeAttrs = inp.scale === undefined ? {} : { scale: inp.scale };
+  const [out, outRaw, lse] = runOp('attention', [inp.q, inp.k, inp.v, bias, mask, gate], attrs) as Tensor[];
+  record('attention', [inp.q, inp.k, inp.v, bias, mask, gate], [out], [inp.q, inp.k, inp.v, outRaw, lse, ...(bias ? [bias] : []), ...(mask ? [mask] : []), ...(gate ? [gate] : [])], (g, saved) => {
+    if (!g[0]) return [null, null, null, null, null, null];
+    const [sq, sk, sv, sRaw, sLse] = saved;
+    let at = 5;
+    const sBias = bias ? saved[at++] : null;
+    const sMask = mask ? saved[at++] : null;
+    const sGate = gate ? saved[at++] : null;
+    const [dq, dk, dv, dbias, dgate] = runOp('attention_backward', [sq, sk, sv, sBias, sMask, sGate, sRaw, sLse, g[0]], attrs);
+    return [dq, dk, dv, dbias, null, dgate];
+  });
+  if (outRaw !== out) outRaw.dispose();
+  lse.dispose();
+  return out;
+}
+
+/**
+ * Global attention core of AlphaFold2 Algorithm 19: q [B, H, D] (the masked
+ * mean query, projected), k, v [B, S, D], mask [B, S]; returns [B, H, D].
+ */
+export function globalAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null = null, scale?: number): Tensor {
+  const attrs: NativeAttrs = scale === undefined ? {} : { scale };
+  const [o] = runOpAll('global_attention', [q, k, v, mask], attrs);
+  record('global_attention', [q, k, v, mask], [o], [q, k, v, o, ...(mask ? [mask] : [])], (g, saved) => {
+    if (!g[0]) return [null, null, null, null];
+    const [sq, sk, sv, so] = saved;
+    const sMask = mask ? saved[4] : null;
+    const [dq, dk, dv] = runOpAll('global_attention_backward', [sq, sk, sv, sMask, so, g[0]], attrs);
+    return [dq, dk, dv, null];
+  });
+  return o;
+}

@@ -1,0 +1,42 @@
+// Launchers of the hand-written CUDA kernels (cuda/*.cu). Each asserts its
+// shape assumptions (the op file has already validated the tensors) and
+// checks the launch. Declared everywhere, defined only in CUDA builds.
+#pragma once
+#include "../tensor.h"
+
+namespace sf {
+
+// softmax.cu: rows x cols, softmax (or log-softmax) over cols.
+void softmaxForwardCuda(const Tensor& x, const Tensor& y, int64_t rows, int64_t cols, bool logSoftmax);
+void softmaxBackwardCuda(const Tensor& dy, const Tensor& y, const Tensor& dx, int64_t rows, int64_t cols, bool logSoftmax);
+
+// layer_norm.cu: rows x cols, over cols. mean/rstd are float32 [rows].
+void layerNormForwardCuda(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& y, const Tensor& mean,
+                          const Tensor& rstd, int64_t rows, int64_t cols, float eps);
+void layerNormBackwardCuda(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd,
+                           const Tensor& dx, const Tensor& dgamma32, const Tensor& dbeta32, int64_t rows, int64_t cols);
+
+// matmul.cu: C[b] = op(A[b]) op(B[b]); strides of 0 broadcast a batch operand.
+struct MatmulParams {
+  int64_t batch, m, n, k;
+  bool transA, transB;
+  int64_t strideA, strideB, strideC;  // elements between batch entries
+  int precision;                      // 0 fp32, 1 tf32 (cuBLASLt only), 2 own tiled kernel
+};
+void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulParams& p);
+bool cublasLtCompiled();
+
+// attention.cu: fused gated attention with pair bias (see ops/attention.cpp).
+struct AttentionParams {
+  int64_t batch, heads, q, k, d;
+  bool hasBias, hasMask, hasGate;
+  float scale;
+};
+void attentionForwardCuda(const AttentionParams& p, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
+                          const Tensor& mask, const Tensor& gate, const Tensor& out, const Tensor& outRaw, const Tensor& lse);
+void attentionBackwardCuda(const AttentionParams& p, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
+                           const Tensor& mask, const Tensor& gate, const Tensor& outRaw, const Tensor& lse, const Tensor& dout,
+                           const Tensor& dq, const Tensor& dk, const Tensor& dv, const Tensor& dbias32, const Tensor& dgate,
+                           const Tensor& doutRaw, const Tensor& delta);
+
+}  // namespace sf

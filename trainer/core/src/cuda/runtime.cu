@@ -1,0 +1,137 @@
+// The CUDA runtime behind runtime.h. cudart is linked statically and loads
+// the driver on first use, so the addon loads on a machine with no driver;
+// cudaUsable() then answers false and CUDA tensors are refused with an error.
+#include <cuda_runtime.h>
+
+#include <map>
+#include <mutex>
+
+#include "../common.h"
+#include "../runtime.h"
+
+namespace sf {
+
+static void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw CoreError(std::string(what) + ": CUDA error " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
+}
+
+bool cudaCompiled() { return true; }
+
+int cudaDeviceCount() {
+  static int count = -1;
+  if (count < 0) {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+      cudaGetLastError();
+      n = 0;
+    }
+    count = n;
+  }
+  return count;
+}
+
+bool cudaUsable() { return cudaDeviceCount() > 0; }
+
+void requireCuda(const char* op) {
+  if (!cudaUsable()) throw CoreError(std::string(op) + ": no CUDA device is usable here (no driver or no GPU)");
+}
+
+static std::map<int, cudaStream_t> gStreams;
+static std::map<int, cudaEvent_t> gEvents;
+static int gNextStream = 1, gNextEvent = 1, gCurrent = 0;
+
+static cudaStream_t streamOf(int id) {
+  if (id == 0) return 0;
+  auto it = gStreams.find(id);
+  if (it == gStreams.end()) throw CoreError("stream " + std::to_string(id) + " does not exist");
+  return it->second;
+}
+static cudaEvent_t eventOf(int id) {
+  auto it = gEvents.find(id);
+  if (it == gEvents.end()) throw CoreError("event " + std::to_string(id) + " does not exist");
+  return it->second;
+}
+
+void* currentStreamHandle() { return streamOf(gCurrent); }
+
+void* deviceAlloc(size_t bytes) {
+  requireCuda("deviceAlloc");
+  void* p = nullptr;
+  check(cudaMallocAsync(&p, bytes, streamOf(gCurrent)), ("cudaMallocAsync of " + std::to_string(bytes) + " bytes").c_str());
+  return p;
+}
+void deviceFree(void* p) { check(cudaFreeAsync(p, streamOf(gCurrent)), "cudaFreeAsync"); }
+
+void* pinnedAlloc(size_t bytes) {
+  void* p = nullptr;
+  if (cudaUsable()) {
+    check(cudaMallocHost(&p, bytes), "cudaMallocHost");
+  } else {
+    p = malloc(bytes == 0 ? 1 : bytes);
+    if (!p) throw CoreError("pinnedAlloc: out of host memory");
+  }
+  return p;
+}
+void pinnedFree(void* p) {
+  if (cudaUsable()) cudaFreeHost(p);
+  else free(p);
+}
+
+void memcpyAsync(void* dst, const void* src, size_t bytes, int kind, bool sync) {
+  requireCuda("memcpy");
+  cudaMemcpyKind k = kind == 0 ? cudaMemcpyHostToDevice : kind == 1 ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice;
+  cudaStream_t s = streamOf(gCurrent);
+  check(cudaMemcpyAsync(dst, src, bytes, k, s), "cudaMemcpyAsync");
+  if (sync) check(cudaStreamSynchronize(s), "cudaStreamSynchronize after copy");
+}
+void memsetAsync(void* dst, int value, size_t bytes) {
+  check(cudaMemsetAsync(dst, value, bytes, streamOf(gCurrent)), "cudaMemsetAsync");
+}
+
+int streamCreate() {
+  requireCuda("streamCreate");
+  cudaStream_t s;
+  check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate");
+  gStreams[gNextStream] = s;
+  return gNextStream++;
+}
+void streamDestroy(int id) {
+  cudaStream_t s = streamOf(id);
+  if (id == 0) return;
+  check(cudaStreamDestroy(s), "cudaStreamDestroy");
+  gStreams.erase(id);
+  if (gCurrent == id) gCurrent = 0;
+}
+void streamSetCurrent(int id) {
+  streamOf(id);
+  gCurrent = id;
+}
+int streamCurrent() { return gCurrent; }
+void streamSynchronize(int id) { check(cudaStreamSynchronize(streamOf(id)), "cudaStreamSynchronize"); }
+
+int eventCreate() {
+  requireCuda("eventCreate");
+  cudaEvent_t e;
+  check(cudaEventCreate(&e), "cudaEventCreate");
+  gEvents[gNextEvent] = e;
+  return gNextEvent++;
+}
+void eventDestroy(int id) {
+  check(cudaEventDestroy(eventOf(id)), "cudaEventDestroy");
+  gEvents.erase(id);
+}
+void eventRecord(int id, int stream) { check(cudaEventRecord(eventOf(id), streamOf(stream)), "cudaEventRecord"); }
+void eventSynchronize(int id) { check(cudaEventSynchronize(eventOf(id)), "cudaEventSynchronize"); }
+void streamWaitEvent(int stream, int event) { check(cudaStreamWaitEvent(streamOf(stream), eventOf(event), 0), "cudaStreamWaitEvent"); }
+float eventElapsedMs(int a, int b) {
+  float ms = 0;
+  check(cudaEventElapsedTime(&ms, eventOf(a), eventOf(b)), "cudaEventElapsedTime");
+  return ms;
+}
+void deviceSynchronize() {
+  requireCuda("synchronize");
+  check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+}
+void checkLastLaunch(const char* op) { check(cudaGetLastError(), (std::string(op) + " kernel launch").c_str()); }
+
+}  // namespace sf

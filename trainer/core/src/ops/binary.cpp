@@ -1,0 +1,181 @@
+// Elementwise binary ops with NumPy broadcasting: add sub mul div minimum
+// maximum; where(cond, a, b) selects by a nonzero mask. The backward ops
+// return gradients at the broadcast output shape; the tape sums them back to
+// each input's shape with reduce_sum (trainer/autograd).
+// minimum/maximum send the whole gradient to a on ties (a <= b / a >= b).
+#include "../launch.h"
+#include "../ops.h"
+
+namespace sf {
+
+enum BinaryCode : int { kAdd, kSub, kMul, kDiv, kMin, kMax };
+
+static int binaryCode(const std::string& name) {
+  static const char* names[] = {"add", "sub", "mul", "div", "minimum", "maximum"};
+  for (int i = 0; i < 6; ++i)
+    if (name == names[i]) return i;
+  throw CoreError("binary: unknown function '" + name + "'");
+}
+
+template <typename A>
+SF_HD A binaryValue(int code, A x, A y) {
+  switch (code) {
+    case kAdd: return x + y;
+    case kSub: return x - y;
+    case kMul: return x * y;
+    case kDiv: return x / y;
+    case kMin: return x <= y ? x : y;
+    case kMax: return x >= y ? x : y;
+  }
+  return x;
+}
+
+Shape broadcastShapes(const char* op, const Tensors& in) {
+  size_t rank = 0;
+  for (const Tensor& t : in) rank = std::max(rank, t.shape.size());
+  Shape out(rank, 1);
+  for (const Tensor& t : in) {
+    size_t off = rank - t.shape.size();
+    for (size_t i = 0; i < t.shape.size(); ++i) {
+      int64_t d = t.shape[i];
+      int64_t& o = out[off + i];
+      if (o == 1) o = d;
+      else if (d != 1 && d != o) shapeError(op, in, "shapes do not broadcast");
+    }
+  }
+  return out;
+}
+
+// The view of t broadcast to out: out's sizes, t's strides (0 where broadcast).
+Dims broadcastView(const Tensor& t, const Shape& out) {
+  Dims d;
+  d.n = static_cast<int>(out.size());
+  Shape st = contiguousStrides(t.shape);
+  size_t off = out.size() - t.shape.size();
+  for (size_t i = 0; i < out.size(); ++i) {
+    d.size[i] = out[i];
+    d.stride[i] = (i < off || t.shape[i - off] == 1) ? 0 : st[i - off];
+  }
+  return d;
+}
+
+static void checkBinaryInputs(const char* op, const Tensors& in, size_t n) {
+  requireCount(op, in, n);
+  for (size_t i = 0; i < n; ++i) requireDefined(op, in, i);
+  requireSameDevice(op, in);
+  requireSameDtype(op, in);
+  requireFloat(op, in[0]);
+}
+
+// inputs: a, b. attrs: fn. outputs: out (broadcast shape).
+Tensors opBinary(const Tensors& in, const Attrs& attrs) {
+  const char* op = "binary";
+  checkBinaryInputs(op, in, 2);
+  int code = binaryCode(attrs.text("fn", ""));
+  Shape shape = broadcastShapes(op, in);
+  Tensor out = empty(shape, in[0].dtype, in[0].device);
+  Dims va = broadcastView(in[0], shape), vb = broadcastView(in[1], shape);
+  SF_FLOAT_SWITCH(op, out.dtype, T, {
+    const T* pa = in[0].data<T>();
+    const T* pb = in[1].data<T>();
+    T* po = out.data<T>();
+    forEach(out.device, out.numel(), op, [=] SF_LAMBDA(int64_t i) {
+      po[i] = store<T>(binaryValue(code, load(pa[offsetOf(va, i)]), load(pb[offsetOf(vb, i)])));
+    });
+  });
+  return {out};
+}
+
+// inputs: dout, a, b. outputs: da, db, both at dout's (broadcast) shape.
+Tensors opBinaryBackward(const Tensors& in, const Attrs& attrs) {
+  const char* op = "binary_backward";
+  checkBinaryInputs(op, in, 3);
+  int code = binaryCode(attrs.text("fn", ""));
+  Shape shape = in[0].shape;
+  if (broadcastShapes(op, {in[1], in[2]}) != shape) shapeError(op, in, "dout must have the broadcast shape of a and b");
+  Tensor da = empty(shape, in[0].dtype, in[0].device), db = empty(shape, in[0].dtype, in[0].device);
+  Dims va = broadcastView(in[1], shape), vb = broadcastView(in[2], shape);
+  SF_FLOAT_SWITCH(op, da.dtype, T, {
+    using A = typename Acc<T>::type;
+    const T* pg = in[0].data<T>();
+    const T* pa = in[1].data<T>();
+    const T* pb = in[2].data<T>();
+    T* pda = da.data<T>();
+    T* pdb = db.data<T>();
+    forEach(da.device, da.numel(), op, [=] SF_LAMBDA(int64_t i) {
+      A g = load(pg[i]), x = load(pa[offsetOf(va, i)]), y = load(pb[offsetOf(vb, i)]);
+      A gx = 0, gy = 0;
+      switch (code) {
+        case kAdd: gx = g; gy = g; break;
+        case kSub: gx = g; gy = -g; break;
+        case kMul: gx = g * y; gy = g * x; break;
+        case kDiv: gx = g / y; gy = -g * x / (y * y); break;
+        case kMin: gx = x <= y ? g : A(0); gy = x <= y ? A(0) : g; break;
+        case kMax: gx = x >= y ? g : A(0); gy = x >= y ? A(0) : g; break;
+      }
+      pda[i] = store<T>(gx);
+      pdb[i] = store<T>(gy);
+    });
+  });
+  return {da, db};
+}
+
+// inputs: cond, a, b (cond of a's dtype, nonzero = take a). outputs: out.
+Tensors opWhere(const Tensors& in, const Attrs&) {
+  const char* op = "where";
+  checkBinaryInputs(op, in, 3);
+  Shape shape = broadcastShapes(op, in);
+  Tensor out = empty(shape, in[1].dtype, in[1].device);
+  Dims vc = broadcastView(in[0], shape), va = broadcastView(in[1], shape), vb = broadcastView(in[2], shape);
+  SF_FLOAT_SWITCH(op, out.dtype, T, {
+    using A = typename Acc<T>::type;
+    const T* pc = in[0].data<T>();
+    const T* pa = in[1].data<T>();
+    const T* pb = in[2].data<T>();
+    T* po = out.data<T>();
+    forEach(out.device, out.numel(), op, [=] SF_LAMBDA(int64_t i) {
+      po[i] = load(pc[offsetOf(vc, i)]) != A(0) ? pa[offsetOf(va, i)] : pb[offsetOf(vb, i)];
+    });
+  });
+  return {out};
+}
+
+// inputs: x. attrs: dtype (0 f32, 1 f64, 2 bf16, 3 i32). outputs: x cast.
+Tensors opCast(const Tensors& in, const Attrs& attrs) {
+  const char* op = "cast";
+  requireCount(op, in, 1);
+  requireDefined(op, in, 0);
+  DType to = static_cast<DType>(static_cast<int>(attrs.number(op, "dtype")));
+  const Tensor& x = in[0];
+  Tensor out = empty(x.shape, to, x.device);
+  SF_ANY_SWITCH(op, x.dtype, S, {
+    SF_ANY_SWITCH(op, to, D, {
+      const S* px = x.data<S>();
+      D* po = out.data<D>();
+      forEach(x.device, x.numel(), op, [=] SF_LAMBDA(int64_t i) { po[i] = store<D>(load(px[i])); });
+    });
+  });
+  return {out};
+}
+
+Tensor full(const Shape& shape, DType dtype, Device device, double value);
+
+// inputs: x (its values are ignored). attrs: value. outputs: x's shape filled.
+Tensors opFill(const Tensors& in, const Attrs& attrs) {
+  const char* op = "fill";
+  requireCount(op, in, 1);
+  requireDefined(op, in, 0);
+  return {full(in[0].shape, in[0].dtype, in[0].device, attrs.number(op, "value"))};
+}
+
+Tensor full(const Shape& shape, DType dtype, Device device, double v) {
+  Tensor out = empty(shape, dtype, device);
+  SF_ANY_SWITCH("fill", out.dtype, T, {
+    T* po = out.data<T>();
+    T value = store<T>(static_cast<typename Acc<T>::type>(v));
+    forEach(out.device, out.numel(), "fill", [=] SF_LAMBDA(int64_t i) { po[i] = value; });
+  });
+  return out;
+}
+
+}  // namespace sf

@@ -1,0 +1,89 @@
+// Batched matrix product with transposes: C[b] = op(A[b]) op(B[b]), op = X
+// or X^T, where a 2-D operand is shared by every batch entry (a linear
+// layer's weight). Linear layers (AlphaFold2 supplementary 1.11.4, OpenFold's
+// Linear) are this plus a broadcast bias add. Backward, composed by the tape:
+//   dA = dC op(B)^T (as a matmul with transposes), dB = op(A)^T dC, and for a
+//   shared B the batch is folded into the rows so dB is one product.
+// bf16 inputs give a bf16 output accumulated in fp32. precision 'tf32' lets
+// cuBLASLt use TF32 tensor cores for fp32 inputs; 'simt' forces the core's own
+// tiled CUDA kernel (for tests and builds without cuBLASLt).
+// CPU: the loops below; CUDA: cuda/matmul.cu (cuBLASLt where found, else a
+// tiled kernel).
+#include "../cuda/kernels.h"
+#include "../ops.h"
+
+namespace sf {
+
+template <typename T>
+static void matmulCpu(const T* a, const T* b, T* c, const MatmulParams& p) {
+  using A = typename Acc<T>::type;
+  std::vector<A> row(p.n);
+  for (int64_t bi = 0; bi < p.batch; ++bi) {
+    const T* ab = a + bi * p.strideA;
+    const T* bb = b + bi * p.strideB;
+    T* cb = c + bi * p.strideC;
+    for (int64_t i = 0; i < p.m; ++i) {
+      std::fill(row.begin(), row.end(), A(0));
+      for (int64_t kk = 0; kk < p.k; ++kk) {
+        A av = load(p.transA ? ab[kk * p.m + i] : ab[i * p.k + kk]);
+        if (p.transB) {
+          for (int64_t j = 0; j < p.n; ++j) row[j] += av * load(bb[j * p.k + kk]);
+        } else {
+          const T* br = bb + kk * p.n;
+          for (int64_t j = 0; j < p.n; ++j) row[j] += av * load(br[j]);
+        }
+      }
+      for (int64_t j = 0; j < p.n; ++j) cb[i * p.n + j] = store<T>(row[j]);
+    }
+  }
+}
+
+// inputs: a, b. attrs: transA, transB (0/1), precision ("fp32" | "tf32" | "simt").
+// outputs: c [...batch, M, N].
+Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
+  const char* op = "matmul";
+  requireCount(op, in, 2);
+  requireDefined(op, in, 0);
+  requireDefined(op, in, 1);
+  requireSameDevice(op, in);
+  requireSameDtype(op, in);
+  requireFloat(op, in[0]);
+  const Tensor &a = in[0], &b = in[1];
+  if (a.ndim() < 2 || b.ndim() < 2) shapeError(op, in, "operands need at least 2 axes");
+  MatmulParams p;
+  p.transA = attrs.number("transA", 0) != 0;
+  p.transB = attrs.number("transB", 0) != 0;
+  std::string prec = attrs.text("precision", "fp32");
+  if (prec != "fp32" && prec != "tf32" && prec != "simt") shapeError(op, in, "precision must be fp32, tf32 or simt");
+  p.precision = prec == "tf32" ? 1 : prec == "simt" ? 2 : 0;
+  int64_t ar = a.shape[a.ndim() - 2], ac = a.shape[a.ndim() - 1];
+  int64_t br = b.shape[b.ndim() - 2], bc = b.shape[b.ndim() - 1];
+  p.m = p.transA ? ac : ar;
+  p.k = p.transA ? ar : ac;
+  int64_t kb = p.transB ? bc : br;
+  p.n = p.transB ? br : bc;
+  if (p.k != kb) shapeError(op, in, "inner dimensions differ (" + std::to_string(p.k) + " vs " + std::to_string(kb) + ")");
+  Shape batchA(a.shape.begin(), a.shape.end() - 2), batchB(b.shape.begin(), b.shape.end() - 2);
+  Shape batch;
+  if (batchA == batchB) batch = batchA;
+  else if (batchB.empty()) batch = batchA;
+  else if (batchA.empty()) batch = batchB;
+  else shapeError(op, in, "batch axes must match, or one operand must be 2-D");
+  p.batch = numelOf(batch);
+  p.strideA = batchA.empty() ? 0 : p.m * p.k;
+  p.strideB = batchB.empty() ? 0 : p.k * p.n;
+  p.strideC = p.m * p.n;
+  Shape outShape = batch;
+  outShape.push_back(p.m);
+  outShape.push_back(p.n);
+  Tensor c = empty(outShape, a.dtype, a.device);
+  if (c.numel() == 0) return {c};
+  if (a.device == Device::CUDA) {
+    matmulCuda(a, b, c, p);
+  } else {
+    SF_FLOAT_SWITCH(op, a.dtype, T, matmulCpu<T>(a.data<T>(), b.data<T>(), c.data<T>(), p));
+  }
+  return {c};
+}
+
+}  // namespace sf

@@ -1,0 +1,133 @@
+// Reductions over axes: reduce_sum (any set of axes; mean and masked mean
+// are composed from it on the TS side), reduce_max over one axis with the
+// argmax, and its backward (the gradient goes to the first maximum).
+// One output element per thread, looping over the reduced elements; the
+// sums accumulate in float (bf16, f32) or double (f64).
+#include "../launch.h"
+#include "../ops.h"
+
+namespace sf {
+
+Tensor full(const Shape& shape, DType dtype, Device device, double value);
+
+struct ReducePlan {
+  Shape outShape;     // keepdims shape
+  Dims outView;       // output sizes, input strides (kept axes)
+  Dims reducedView;   // reduced sizes, input strides (reduced axes)
+  int64_t reducedCount;
+};
+
+static ReducePlan planReduce(const char* op, const Tensors& in, const Tensor& x, const std::vector<int64_t>& axes) {
+  std::vector<bool> reduced(x.ndim(), false);
+  for (int64_t a : axes) {
+    int k = normAxis(op, a, x.ndim());
+    if (reduced[k]) shapeError(op, in, "axis repeated");
+    reduced[k] = true;
+  }
+  ReducePlan p;
+  Shape st = contiguousStrides(x.shape);
+  p.outView.n = 0;
+  p.reducedView.n = 0;
+  p.reducedCount = 1;
+  for (int i = 0; i < x.ndim(); ++i) {
+    if (reduced[i]) {
+      p.outShape.push_back(1);
+      p.reducedView.size[p.reducedView.n] = x.shape[i];
+      p.reducedView.stride[p.reducedView.n++] = st[i];
+      p.reducedCount *= x.shape[i];
+    } else {
+      p.outShape.push_back(x.shape[i]);
+      p.outView.size[p.outView.n] = x.shape[i];
+      p.outView.stride[p.outView.n++] = st[i];
+    }
+  }
+  return p;
+}
+
+// inputs: x. attrs: axes. outputs: sum with the reduced axes kept as 1.
+Tensors opReduceSum(const Tensors& in, const Attrs& attrs) {
+  const char* op = "reduce_sum";
+  requireCount(op, in, 1);
+  requireDefined(op, in, 0);
+  requireFloat(op, in[0]);
+  const Tensor& x = in[0];
+  ReducePlan p = planReduce(op, in, x, attrs.ints(op, "axes"));
+  Tensor y = empty(p.outShape, x.dtype, x.device);
+  SF_FLOAT_SWITCH(op, x.dtype, T, {
+    using A = typename Acc<T>::type;
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    Dims ov = p.outView, rv = p.reducedView;
+    int64_t count = p.reducedCount;
+    forEach(x.device, y.numel(), op, [=] SF_LAMBDA(int64_t o) {
+      int64_t base = offsetOf(ov, o);
+      A s = 0;
+      for (int64_t r = 0; r < count; ++r) s += load(px[base + offsetOf(rv, r)]);
+      py[o] = store<T>(s);
+    });
+  });
+  return {y};
+}
+
+// inputs: x. attrs: axis. outputs: max (axis kept as 1), argmax int32.
+Tensors opReduceMax(const Tensors& in, const Attrs& attrs) {
+  const char* op = "reduce_max";
+  requireCount(op, in, 1);
+  requireDefined(op, in, 0);
+  requireFloat(op, in[0]);
+  const Tensor& x = in[0];
+  int axis = normAxis(op, static_cast<int64_t>(attrs.number(op, "axis")), x.ndim());
+  if (x.shape[axis] == 0) shapeError(op, in, "max over an empty axis");
+  ReducePlan p = planReduce(op, in, x, {axis});
+  Tensor y = empty(p.outShape, x.dtype, x.device), arg = empty(p.outShape, DType::I32, x.device);
+  SF_FLOAT_SWITCH(op, x.dtype, T, {
+    using A = typename Acc<T>::type;
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    int32_t* pa = arg.data<int32_t>();
+    Dims ov = p.outView;
+    int64_t count = p.reducedCount, stride = p.reducedView.stride[0];
+    forEach(x.device, y.numel(), op, [=] SF_LAMBDA(int64_t o) {
+      int64_t base = offsetOf(ov, o);
+      A best = load(px[base]);
+      int32_t at = 0;
+      for (int64_t r = 1; r < count; ++r) {
+        A v = load(px[base + r * stride]);
+        if (v > best) { best = v; at = static_cast<int32_t>(r); }
+      }
+      py[o] = store<T>(best);
+      pa[o] = at;
+    });
+  });
+  return {y, arg};
+}
+
+// inputs: dy (keepdims), argmax, x (for the shape). attrs: axis. outputs: dx.
+Tensors opReduceMaxBackward(const Tensors& in, const Attrs& attrs) {
+  const char* op = "reduce_max_backward";
+  requireCount(op, in, 3);
+  for (size_t i = 0; i < 3; ++i) requireDefined(op, in, i);
+  requireSameDevice(op, in);
+  const Tensor &dy = in[0], &arg = in[1], &x = in[2];
+  int axis = normAxis(op, static_cast<int64_t>(attrs.number(op, "axis")), x.ndim());
+  Shape expect = x.shape;
+  expect[axis] = 1;
+  if (dy.shape != expect || arg.shape != expect || arg.dtype != DType::I32) shapeError(op, in, "dy/argmax must have x's shape with the axis as 1");
+  Tensor dx = empty(x.shape, dy.dtype, x.device);
+  int64_t n = x.shape[axis], inner = 1;
+  for (int i = axis + 1; i < x.ndim(); ++i) inner *= x.shape[i];
+  SF_FLOAT_SWITCH(op, dy.dtype, T, {
+    using A = typename Acc<T>::type;
+    const T* pg = dy.data<T>();
+    const int32_t* pa = arg.data<int32_t>();
+    T* pd = dx.data<T>();
+    forEach(x.device, dx.numel(), op, [=] SF_LAMBDA(int64_t e) {
+      int64_t k = e % inner, j = (e / inner) % n, o = e / (inner * n);
+      int64_t r = o * inner + k;
+      pd[e] = pa[r] == j ? pg[r] : store<T>(A(0));
+    });
+  });
+  return {dx};
+}
+
+}  // namespace sf
