@@ -22,10 +22,14 @@ test('BERT masking selects ~15% of positions; 70% of those become the mask token
   const chain = prepareChain(await input());
   const config = perStepConfig();
   let positions = 0, masked = 0, maskToken = 0, unchanged = 0;
+  const firstHalf = [0, 0], secondHalf = [0, 0]; // [masked, positions]
   for (let seed = 0; seed < 12; seed++) {
     const pass = msaPass(chain, config, Rng.fromSeed(seed), 0, chain.numRes);
     positions += pass.bertMask.length;
     for (let i = 0; i < pass.bertMask.length; i++) {
+      const half = i < pass.bertMask.length / 2 ? firstHalf : secondHalf;
+      half[0]! += pass.bertMask[i]!;
+      half[1]!++;
       if (pass.bertMask[i] === 0) {
         assert.equal(pass.centres[i], pass.trueCentres[i], 'unmasked positions are untouched');
         continue;
@@ -37,6 +41,8 @@ test('BERT masking selects ~15% of positions; 70% of those become the mask token
   }
   // 12 x 124 x 73 = 108,624 positions: sd of the fraction is 0.0011.
   assert.ok(Math.abs(masked / positions - 0.15) < 0.006, `masked fraction ${masked / positions}`);
+  // Both halves of the MSA are masked at the same rate (sd 0.0015 each).
+  for (const [m, n] of [firstHalf, secondHalf]) assert.ok(Math.abs(m! / n! - 0.15) < 0.009, `half masked fraction ${m! / n!}`);
   // ~16,300 masked: sd of the fraction is 0.0036.
   assert.ok(Math.abs(maskToken / masked - 0.7) < 0.02, `mask-token fraction ${maskToken / masked}`);
   // "same" (0.1) plus uniform and profile draws that hit the true residue: at least 0.1, well below 0.3.

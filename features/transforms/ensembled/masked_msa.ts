@@ -34,8 +34,13 @@ export function makeMaskedMsa(trueMsa: Uint8Array, numRes: number, profile: Floa
   const pUniform = config.uniformProb;
   const pProfile = pUniform + config.profileProb;
   const pSame = pProfile + config.sameProb;
-  for (let i = 0; i < msa.length; i++) {
-    if (rng.float() >= config.replaceFraction) continue;
+  // Selected positions are a Bernoulli(replace_fraction) process: jump from
+  // one to the next with geometric gaps (one draw per selected position,
+  // not one per position).
+  const logKeep = Math.log(1 - config.replaceFraction);
+  for (let i = -1; ;) {
+    i += 1 + Math.floor(Math.log(1 - rng.float()) / logKeep);
+    if (!(i < msa.length)) break;
     bertMask[i] = 1;
     const u = rng.float();
     if (u < pUniform) {
