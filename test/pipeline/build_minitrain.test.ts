@@ -4,7 +4,7 @@
 // directly, and `validate` finding nothing on the clean dataset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nonensembledTransforms } from '../../features/transforms/nonensembled.ts';
@@ -94,6 +94,19 @@ test('build, rebuild (all skipped), and validate clean on minitrain', async (t) 
     assert.equal(s.done, 0);
     assert.equal(s.skipped, 19);
     assert.equal(s.failed, 0);
+    assert.deepEqual((await readIndex(join(out, 'index.parquet'))).rows, before.rows);
+    assert.deepEqual(readdirSync(join(out, 'shards')).sort(), ['shard-00000.arrow', 'shard-00000.json']);
+  });
+
+  await t.test('a shard whose sidecar is lost is recovered from the shard, stale temporaries are removed', async () => {
+    const before = await readIndex(join(out, 'index.parquet'));
+    rmSync(join(out, 'shards', 'shard-00000.json'));
+    writeFileSync(join(out, 'shards', 'shard-00001.arrow.tmp-99999-1'), 'half a shard');
+    const again = await runCli(args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /recovered shard-00000\.arrow \(its sidecar was missing\)/);
+    assert.match(again.stderr, /removed unfinished shard-00001\.arrow\.tmp-99999-1/);
+    assert.equal(JSON.parse(again.stdout).skipped, 19);
     assert.deepEqual((await readIndex(join(out, 'index.parquet'))).rows, before.rows);
     assert.deepEqual(readdirSync(join(out, 'shards')).sort(), ['shard-00000.arrow', 'shard-00000.json']);
   });
