@@ -1,0 +1,146 @@
+// AlphaFold2 suppl. Algorithm 2 (Inference) with recycling (1.10, Alg. 30):
+// OpenFold model.AlphaFold.iteration / forward. A flat driver: embedders,
+// templates, extra-MSA stack, Evoformer, structure module, one iteration
+// after the other; every iteration but the last runs without recording
+// gradients, and the recycled tensors (first MSA row, pair, final atom
+// positions) enter the next iteration as constants.
+import { tensor, type Tensor } from '../core/tensor.ts';
+import { add, concat, keep, noGrad, reshape, scope, slice } from '../autograd/index.ts';
+import { atom14ToAtom37 } from './all_atom.ts';
+import type { AlphaFoldConfig } from './config_types.ts';
+import { evoformerStack, extraMsaStack } from './evoformer_stack.ts';
+import { extraMsaEmbedder, extraMsaFeat } from './extra_msa_embedder.ts';
+import { auxHeads, type HeadOutputs } from './heads.ts';
+import { floatTensor, type HostArray } from './host_tensor.ts';
+import { inputEmbedder } from './input_embedder.ts';
+import type { ParamStore } from './params.ts';
+import { recyclingEmbedder } from './recycling_embedder.ts';
+import { detach } from './rigid.ts';
+import type { ModelRuntime } from './runtime.ts';
+import { structureModule, type StructureModuleOutput } from './structure_module.ts';
+import { templateEmbedder, type TemplateBatch } from './template_embedder.ts';
+
+/** The batch: feature `name` of recycling iteration `k` (OpenFold keys). */
+export type IterationFeatures = (name: string, k: number) => HostArray;
+
+export interface AlphaFoldOutput {
+  /** [S, N, C_m] MSA representation without template rows */ msa: Tensor;
+  /** [N, N, C_z] */ pair: Tensor;
+  /** [N, C_s] Evoformer single representation */ single: Tensor;
+  sm: StructureModuleOutput;
+  /** [N, 37, 3] */ finalAtomPositions: Tensor;
+  heads: HeadOutputs;
+  /** What entered each iteration's recycling embedder (for checks). */
+  recycled: { m1Prev: Tensor; zPrev: Tensor; pseudoBetaPrev: HostArray }[];
+}
+
+const RESTYPE_GLY = 7;
+const ATOM_CA = 1;
+const ATOM_CB = 3;
+
+/** OpenFold feats.pseudo_beta_fn: CB, or CA for glycine, from atom37 positions [N, 37, 3]. */
+export function pseudoBeta(aatype: ArrayLike<number>, atom37: ArrayLike<number>): HostArray {
+  const n = aatype.length;
+  const out = new Float64Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const atom = aatype[i] === RESTYPE_GLY ? ATOM_CA : ATOM_CB;
+    for (let c = 0; c < 3; c++) out[i * 3 + c] = atom37[(i * 37 + atom) * 3 + c]!;
+  }
+  return { shape: [n, 3], data: out };
+}
+
+function outerMask(seqMask: Float64Array, like: { dtype: Tensor['dtype']; device: Tensor['device'] }): Tensor {
+  const n = seqMask.length;
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i * n + j] = seqMask[i]! * seqMask[j]!;
+  return tensor(out, [n, n], like);
+}
+
+interface IterationResult {
+  msa: Tensor;
+  pair: Tensor;
+  single: Tensor;
+  /** [S+T, N, C_m] first row */ m1: Tensor;
+  sm: StructureModuleOutput;
+  finalAtomPositions: Tensor;
+}
+
+function iteration(
+  params: ParamStore, rt: ModelRuntime, c: AlphaFoldConfig, f: IterationFeatures, k: number,
+  prev: { m1Prev: Tensor; zPrev: Tensor; pseudoBetaPrev: HostArray },
+): IterationResult {
+  const place = rt.place;
+  const p = params.view();
+  const seqMask = f('seq_mask', k).data;
+  const pairMask = outerMask(seqMask, place);
+  // Alg. 2 lines 1-5: input embedding
+  let { m, z } = inputEmbedder(p.sub('input_embedder'), floatTensor(f('target_feat', k), place), f('residue_index', k),
+    floatTensor(f('msa_feat', k), place), c.model.input_embedder.relpos_k, place);
+  const [nSeq, n, cm] = m.shape as [number, number, number];
+  // Alg. 32: recycling
+  const rec = recyclingEmbedder(p.sub('recycling_embedder'), c.model.recycling_embedder, prev.m1Prev, prev.zPrev, prev.pseudoBetaPrev, place);
+  const row0 = add(slice(m, [0, 0, 0], [1, n, cm]), reshape(rec.m, [1, n, cm]));
+  m = nSeq > 1 ? concat([row0, slice(m, [1, 0, 0], [nSeq - 1, n, cm])], 0) : row0;
+  z = add(z, rec.z);
+  let msaMask = f('msa_mask', k);
+  // Alg. 2 lines 7-13: templates
+  if (c.model.template.enabled) {
+    const keys = ['template_aatype', 'template_pseudo_beta', 'template_pseudo_beta_mask', 'template_all_atom_mask', 'template_mask',
+      'template_torsion_angles_sin_cos', 'template_alt_torsion_angles_sin_cos', 'template_torsion_angles_mask'] as const;
+    const tb = Object.fromEntries(keys.map((key) => [key, f(key, k)])) as unknown as TemplateBatch;
+    const t = templateEmbedder(p.sub('template_embedder'), rt, c, tb, z, pairMask);
+    z = add(z, t.pair);
+    if (t.single && t.singleMask) {
+      m = concat([m, t.single], 0);
+      msaMask = { shape: [nSeq + t.singleMask.shape[0]!, n], data: new Float64Array([...msaMask.data, ...t.singleMask.data]) };
+    }
+  }
+  // Alg. 2 lines 14-15 / Alg. 18: extra MSA
+  if (c.model.extra_msa.enabled) {
+    const feat = extraMsaFeat(f('extra_msa', k), f('extra_has_deletion', k), f('extra_deletion_value', k));
+    const e = extraMsaEmbedder(p.sub('extra_msa_embedder'), feat, place);
+    z = extraMsaStack(p.sub('extra_msa_stack'), rt, c, { m: e, z, msaMask: floatTensor(f('extra_msa_mask', k), place), pairMask });
+  }
+  // Alg. 2 lines 16-17: Evoformer
+  const evo = evoformerStack(p.sub('evoformer'), rt, c, { m, z, msaMask: floatTensor(msaMask, place), pairMask });
+  const aatype = f('aatype', k).data;
+  const sm = structureModule(p.sub('structure_module'), rt, c.model.structure_module, evo.s, evo.z, aatype, seqMask);
+  const last = sm.layers[sm.layers.length - 1]!;
+  const finalAtomPositions = atom14ToAtom37(last.positions, f('residx_atom37_to_atom14', k).data, f('atom37_atom_exists', k).data);
+  return {
+    msa: slice(evo.m, [0, 0, 0], [nSeq, n, cm]),
+    pair: evo.z,
+    single: evo.s,
+    m1: reshape(slice(evo.m, [0, 0, 0], [1, n, cm]), [n, cm]),
+    sm,
+    finalAtomPositions,
+  };
+}
+
+/** Runs `iterations` forward passes (OpenFold no_recycling_iters + 1); gradients flow through the last only. */
+export function alphaFold(params: ParamStore, rt: ModelRuntime, c: AlphaFoldConfig, f: IterationFeatures, iterations: number): AlphaFoldOutput {
+  const n = f('aatype', 0).data.length;
+  const cm = c.globals.c_m;
+  const cz = c.globals.c_z;
+  let prev = {
+    m1Prev: keep(tensor(new Float64Array(n * cm), [n, cm], rt.place)),
+    zPrev: keep(tensor(new Float64Array(n * n * cz), [n, n, cz], rt.place)),
+    pseudoBetaPrev: { shape: [n, 3], data: new Float64Array(n * 3) } as HostArray,
+  };
+  const recycled = [prev];
+  for (let k = 0; k < iterations - 1; k++) {
+    // earlier iterations: no tape, everything but the recycled tensors freed
+    prev = noGrad(() => scope(() => {
+      const r = iteration(params, rt, c, f, k, recycled[recycled.length - 1]!);
+      return {
+        m1Prev: keep(detach(r.m1)),
+        zPrev: keep(detach(r.pair)),
+        pseudoBetaPrev: pseudoBeta(f('aatype', k).data, r.finalAtomPositions.toArray()),
+      };
+    }));
+    recycled.push(prev);
+  }
+  const r = iteration(params, rt, c, f, iterations - 1, prev);
+  const heads = auxHeads(params.view('aux_heads'), r.sm.single, r.single, r.pair, r.msa);
+  return { msa: r.msa, pair: r.pair, single: r.single, sm: r.sm, finalAtomPositions: r.finalAtomPositions, heads, recycled };
+}

@@ -1,0 +1,32 @@
+// OpenFold primitives.Attention (AlphaFold2 suppl. 1.11.3 gated multi-head
+// attention) on the core's fused attention op: q, k, v projections without
+// bias, softmax(q k^T / sqrt(c) + bias + mask bias) v, a sigmoid gate, and
+// the output projection.
+import type { Tensor } from '../core/tensor.ts';
+import { attention, reshape } from '../autograd/index.ts';
+import type { ParamView } from './params.ts';
+
+export interface GatedAttentionArgs {
+  /** [B, Q, C_q] */ q: Tensor;
+  /** [B, K, C_kv] */ kv: Tensor;
+  /** [H, Q, K], shared by the B rows */ bias?: Tensor | null;
+  /** [B, K], 1 = attend */ mask?: Tensor | null;
+  heads: number;
+  /** whether the module has linear_g */ gating: boolean;
+}
+
+/** Returns [B, Q, C_q]. `p` is the `mha` module. */
+export function gatedAttention(p: ParamView, a: GatedAttentionArgs): Tensor {
+  const [b, nq] = a.q.shape as [number, number];
+  const nk = a.kv.shape[1]!;
+  const hc = p.t('linear_q.weight').shape[0]!;
+  const c = hc / a.heads;
+  // [B, Q, H, c] / [B, K, H, c]
+  const q = reshape(p.linear('linear_q', a.q), [b, nq, a.heads, c]);
+  const k = reshape(p.linear('linear_k', a.kv), [b, nk, a.heads, c]);
+  const v = reshape(p.linear('linear_v', a.kv), [b, nk, a.heads, c]);
+  const gate = a.gating ? reshape(p.linear('linear_g', a.q), [b, nq, a.heads, c]) : null;
+  // softmax over K with scale 1/sqrt(c) (the op's default), gate applied inside
+  const o = attention({ q, k, v, bias: a.bias ?? null, mask: a.mask ?? null, gate });
+  return p.linear('linear_o', reshape(o, [b, nq, hc]));
+}

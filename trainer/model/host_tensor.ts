@@ -1,0 +1,51 @@
+// Host-side helpers between the feature dict (features/tensor.ts
+// NumericTensor, as the loader and the goldens give it) and core tensors:
+// the per-iteration slice of a recycling-stacked feature (the last axis is
+// the recycling iteration, as in OpenFold's batch) and the conversion of a
+// feature to a core tensor of the model's float dtype (int64 indices become
+// int32, the core's index type).
+import type { NumericTensor } from '../../features/tensor.ts';
+import { tensor, type DType, type DeviceName, type Tensor } from '../core/tensor.ts';
+
+/** The values of a numeric feature as JS numbers (int64 converted exactly where it fits). */
+export function hostNumbers(t: NumericTensor): Float64Array {
+  const out = new Float64Array(t.data.length);
+  const data = t.data as ArrayLike<number | bigint>;
+  for (let i = 0; i < out.length; i++) out[i] = Number(data[i]!);
+  return out;
+}
+
+/** A host array with its shape (always float64 values; indices are exact integers). */
+export interface HostArray {
+  shape: number[];
+  data: Float64Array;
+}
+
+export function hostArray(t: NumericTensor): HostArray {
+  return { shape: [...t.shape], data: hostNumbers(t) };
+}
+
+/** feature[..., k]: the slice of recycling iteration k (last axis). */
+export function recyclingSlice(t: NumericTensor, k: number): HostArray {
+  const n = t.shape[t.shape.length - 1]!;
+  if (k < 0 || k >= n) throw new Error(`recycling iteration ${k} out of range (${n})`);
+  const all = hostNumbers(t);
+  const out = new Float64Array(all.length / n);
+  for (let i = 0; i < out.length; i++) out[i] = all[i * n + k]!;
+  return { shape: t.shape.slice(0, -1), data: out };
+}
+
+export interface TensorPlacement {
+  dtype: DType;
+  device: DeviceName;
+}
+
+/** A float core tensor of a host array. */
+export function floatTensor(a: HostArray, p: TensorPlacement): Tensor {
+  return tensor(a.data, a.shape, { dtype: p.dtype, device: p.device });
+}
+
+/** An int32 core tensor of a host array of integers. */
+export function indexTensor(a: HostArray, device: DeviceName): Tensor {
+  return tensor(a.data, a.shape, { dtype: 'int32', device });
+}

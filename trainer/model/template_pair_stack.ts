@@ -1,0 +1,37 @@
+// AlphaFold2 suppl. Algorithm 16: template pair stack (OpenFold
+// template.TemplatePairStack / TemplatePairStackBlock), run per template.
+// Initial training (tri_mul_first false) executes, per block:
+//   t += Dropout_row(TriangleAttentionStartingNode(t))   Alg. 13
+//   t += Dropout_col(TriangleAttentionEndingNode(t))     Alg. 14
+//   t += Dropout_row(TriangleMultiplicationOutgoing(t))  Alg. 11
+//   t += Dropout_row(TriangleMultiplicationIncoming(t))  Alg. 12
+//   t += PairTransition(t)                               Alg. 15
+// and a final LayerNorm after the last block.
+import type { Tensor } from '../core/tensor.ts';
+import { add } from '../autograd/index.ts';
+import type { TemplatePairStackConfig } from './config_types.ts';
+import { addDropout } from './evoformer_block.ts';
+import type { ParamView } from './params.ts';
+import type { ModelRuntime } from './runtime.ts';
+import { transition } from './transition.ts';
+import { triangleAttention } from './triangle_attention.ts';
+import { triangleMultiplication } from './triangle_multiplication.ts';
+
+/** One template's pair activations t [N, N, C_t] -> [N, N, C_t]. `p` is `template_pair_stack`. */
+export function templatePairStack(p: ParamView, rt: ModelRuntime, cfg: TemplatePairStackConfig, t: Tensor, pairMask: Tensor, maskTransition: boolean): Tensor {
+  const rate = cfg.dropout_rate;
+  for (let i = 0; i < cfg.no_blocks; i++) {
+    const b = p.sub(`blocks.${i}`);
+    const attention = (x: Tensor): Tensor => {
+      x = addDropout(rt, x, triangleAttention(b.sub('tri_att_start'), x, pairMask, cfg.no_heads, true), rate, -3);
+      return addDropout(rt, x, triangleAttention(b.sub('tri_att_end'), x, pairMask, cfg.no_heads, false), rate, -2);
+    };
+    const multiplication = (x: Tensor): Tensor => {
+      x = addDropout(rt, x, triangleMultiplication(b.sub('tri_mul_out'), x, pairMask, true), rate, -3);
+      return addDropout(rt, x, triangleMultiplication(b.sub('tri_mul_in'), x, pairMask, false), rate, -3);
+    };
+    t = cfg.tri_mul_first ? attention(multiplication(t)) : multiplication(attention(t));
+    t = add(t, transition(b.sub('pair_transition'), t, maskTransition ? pairMask : null));
+  }
+  return p.layerNorm('layer_norm', t);
+}
