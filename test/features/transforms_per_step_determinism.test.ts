@@ -96,3 +96,26 @@ test('a sample that fails half-way leaves reusable buffers clean for the next on
   const fresh = batchDigest(perStepTransforms(input, { seed, config }));
   assert.equal(batchDigest(perStepTransforms(input, { seed, config, buffers })), fresh);
 });
+
+test('batch buffers over caller-supplied views of one contiguous buffer fill that buffer in place', async () => {
+  const input = await readNpyDir(DIR);
+  const { BatchBuffers } = await import('../../features/transforms/ensembled/batch_buffers.ts');
+  const { batchKeys, batchShape, BATCH_TABLE } = await import('../../features/batch_table.ts');
+  const config = perStepConfig({ passes: 2 });
+  const capacity = { passes: 4, numRes: 256, numClusters: 124, numExtra: 1024, numTemplates: 4 };
+  const sizes = batchKeys(false).map((k) => batchShape(k, capacity).reduce((a, b) => a * b, 1) * (BATCH_TABLE[k]!.dtype === 'int64' ? 8 : 4));
+  const whole = new ArrayBuffer(sizes.reduce((a, b) => a + Math.ceil(b / 8) * 8, 0));
+  const views: Record<string, Float32Array | BigInt64Array> = {};
+  let offset = 0;
+  batchKeys(false).forEach((k, i) => {
+    views[k] = BATCH_TABLE[k]!.dtype === 'int64' ? new BigInt64Array(whole, offset, sizes[i]! / 8) : new Float32Array(whole, offset, sizes[i]! / 4);
+    offset += Math.ceil(sizes[i]! / 8) * 8;
+  });
+  const buffers = new BatchBuffers(config, false, views);
+  for (const seed of [3, 4]) {
+    const batch = perStepTransforms(input, { seed, config, buffers });
+    assert.equal(batchDigest(batch), batchDigest(perStepTransforms(input, { seed, config })));
+    assert.equal(num(batch, 'msa_feat').data.buffer, whole, 'written in place');
+  }
+  assert.throws(() => new BatchBuffers(config, false, { msa_feat: new Float32Array(10) }), /msa_feat/);
+});

@@ -19,12 +19,30 @@ export class BatchBuffers {
   /** Extent of everything written since the arrays were last all zero (null: nothing). */
   private written: BatchSizes | null = null;
 
-  constructor(config: PerStepConfig, supervised = true) {
+  /**
+   * Buffers for `config` (keys of a chain with a structure when `supervised`).
+   * `arrays` may supply the storage, e.g. views into one contiguous,
+   * transferable batch buffer: one per key, of the key's dtype and at least
+   * its size at config.maxPasses, ALL ZERO on entry. Missing keys are allocated.
+   */
+  constructor(config: PerStepConfig, supervised = true, arrays: Record<string, AnyTypedArray> = {}) {
     this.capacity = {
       passes: config.maxPasses, numRes: config.cropSize, numClusters: config.maxMsaClusters,
       numExtra: config.maxExtraMsa, numTemplates: config.maxTemplates,
     };
-    for (const key of batchKeys(supervised)) this.arrays[key] = zeros(BATCH_TABLE[key]!.dtype, batchShape(key, this.capacity)).data;
+    for (const key of batchKeys(supervised)) {
+      const dtype = BATCH_TABLE[key]!.dtype;
+      const shape = batchShape(key, this.capacity);
+      const given = arrays[key];
+      if (given === undefined) {
+        this.arrays[key] = zeros(dtype, shape).data;
+        continue;
+      }
+      if (given.constructor !== zeros(dtype, [0]).data.constructor || given.length < elementCount(shape)) {
+        throw new RangeError(`the array given for '${key}' must be ${dtype} with at least ${elementCount(shape)} elements`);
+      }
+      this.arrays[key] = given.subarray(0, elementCount(shape)) as AnyTypedArray;
+    }
   }
 
   /** Zeroed tensors of the given sizes for `keys`, viewing the buffers. */
