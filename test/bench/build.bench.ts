@@ -2,10 +2,11 @@
 // at 1 and 2 threads on the minitrain fixture and on a synthetic dataset
 // (>= 2,000 chains; BENCH_SYNTHETIC_CHAINS overrides), scaling efficiency,
 // peak RSS of the build process for two dataset sizes (it must not grow with
-// the dataset), and validate throughput. Prints figures; asserts nothing.
+// the dataset), and validate throughput at 1 and 2 threads. Prints figures
+// (medians over BENCH_REPEATS alternating runs); asserts nothing.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeSyntheticInputs, DEFAULT_SYNTHETIC } from '../../pipeline/synthetic/synthetic_dataset.ts';
 import { validateDataset } from '../../pipeline/validate/validate_dataset.ts';
@@ -67,6 +68,24 @@ function row(label: string, r: BuildRun): string {
   return `${label.padEnd(44)} ${r.chainsPerSecond.toFixed(2).padStart(8)} chains/s (steady ${r.steadyChainsPerSecond.toFixed(2)}; first result after ${r.startSeconds.toFixed(1)} s)  ${r.seconds.toFixed(1).padStart(7)} s  peak RSS ${r.peakRssMiB.toFixed(0).padStart(5)} MiB  (${r.done} done, ${r.failed} failed)`;
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Medians of the rates and times; the largest peak RSS. */
+function medianRun(runs: BuildRun[]): BuildRun {
+  return {
+    chainsPerSecond: median(runs.map((r) => r.chainsPerSecond)),
+    steadyChainsPerSecond: median(runs.map((r) => r.steadyChainsPerSecond)),
+    startSeconds: median(runs.map((r) => r.startSeconds)),
+    seconds: median(runs.map((r) => r.seconds)),
+    done: runs[0]!.done,
+    failed: Math.max(...runs.map((r) => r.failed)),
+    peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
+  };
+}
+
 function efficiency(one: BuildRun, two: BuildRun): string {
   const overall = (100 * two.chainsPerSecond) / (2 * one.chainsPerSecond);
   const steady = (100 * two.steadyChainsPerSecond) / (2 * one.steadyChainsPerSecond);
@@ -83,7 +102,7 @@ async function validateFigure(label: string, dir: string): Promise<void> {
 
 const mmcifs = join(MINITRAIN, 'mmcifs');
 const alignments = join(MINITRAIN, 'alignments');
-console.log('# scalefold build / validate benchmark');
+console.log(`# scalefold build / validate benchmark (${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start)`);
 const fx1 = await build(mmcifs, alignments, join(root, 'fixtures-1'), 1);
 const fx2 = await build(mmcifs, alignments, join(root, 'fixtures-2'), 2);
 console.log(row('minitrain (19 chains), 1 thread', fx1));
@@ -96,14 +115,24 @@ const t0 = performance.now();
 const big = writeSyntheticInputs(join(root, 'synthetic'), { ...DEFAULT_SYNTHETIC, chains: n, lengthMedian: 100, depthMedian: 32 });
 const small = writeSyntheticInputs(join(root, 'synthetic-small'), { ...DEFAULT_SYNTHETIC, chains: Math.ceil(n / 4), lengthMedian: 100, depthMedian: 32 });
 console.log(`synthetic inputs: ${n} + ${small.chains.length} chains, ${((big.bytes + small.bytes) / 1e6).toFixed(0)} MB, written in ${((performance.now() - t0) / 1000).toFixed(1)} s (median length 100, median MSA depth 32)`);
-const s1 = await build(big.mmcifDir, big.alignmentDir, join(root, 'syn-1'), 1);
-rmSync(join(root, 'syn-1'), { recursive: true, force: true });
-const s2 = await build(big.mmcifDir, big.alignmentDir, join(root, 'syn-2'), 2);
+// Alternate 1- and 2-thread runs and take medians: other load on a shared machine varies.
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const runs1: BuildRun[] = [];
+const runs2: BuildRun[] = [];
+for (let r = 0; r < REPEATS; r++) {
+  runs1.push(await build(big.mmcifDir, big.alignmentDir, join(root, 'syn-1'), 1));
+  rmSync(join(root, 'syn-1'), { recursive: true, force: true });
+  runs2.push(await build(big.mmcifDir, big.alignmentDir, join(root, 'syn-2'), 2));
+  if (r < REPEATS - 1) rmSync(join(root, 'syn-2'), { recursive: true, force: true });
+}
+const s1 = medianRun(runs1);
+const s2 = medianRun(runs2);
 const sq = await build(small.mmcifDir, small.alignmentDir, join(root, 'syn-small-2'), 2);
-console.log(row(`synthetic (${n} chains), 1 thread`, s1));
-console.log(row(`synthetic (${n} chains), 2 threads`, s2));
+console.log(row(`synthetic (${n} chains), 1 thread, median of ${REPEATS}`, s1));
+console.log(row(`synthetic (${n} chains), 2 threads, median of ${REPEATS}`, s2));
 console.log(row(`synthetic (${small.chains.length} chains), 2 threads`, sq));
 console.log(`synthetic scaling efficiency (2 threads)          ${efficiency(s1, s2)}`);
-console.log(`peak RSS ratio, ${n} vs ${small.chains.length} chains (2 threads)      ${(s2.peakRssMiB / sq.peakRssMiB).toFixed(2)}`);
+console.log(`peak RSS, ${n} vs ${small.chains.length} chains (2 threads)         ${s2.peakRssMiB.toFixed(0)} vs ${sq.peakRssMiB.toFixed(0)} MiB (ratio ${(s2.peakRssMiB / sq.peakRssMiB).toFixed(2)})`);
 await validateFigure(`validate synthetic (${n} chains)`, join(root, 'syn-2'));
+console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 rmSync(root, { recursive: true, force: true });
