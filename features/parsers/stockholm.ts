@@ -34,9 +34,9 @@ const EMPTY_INTS = new Int32Array(0);
 
 class StockholmRow {
   /** Kept columns so far (views into the reader's shared blocks). */
-  out = EMPTY_BYTES;
+  out: Uint8Array = EMPTY_BYTES;
   outLength = 0;
-  deletions = EMPTY_INTS;
+  deletions: Int32Array = EMPTY_INTS;
   deletionCount = 0;
   /** Insertions seen since the last kept column. */
   pending = 0;

@@ -13,6 +13,10 @@ const MAGIC = 'SFBATCH1';
 const HEADER_BYTES = 64;
 const ALIGN = 64;
 
+const VIEW_CONSTRUCTORS = {
+  bool: Uint8Array, uint8: Uint8Array, int32: Int32Array, int64: BigInt64Array, float32: Float32Array, float64: Float64Array,
+} as const;
+
 const BYTES_PER_ELEMENT: Record<NumericDType, number> = { bool: 1, uint8: 1, int32: 4, int64: 8, float32: 4, float64: 8 };
 
 export interface BatchSlot {
@@ -57,8 +61,7 @@ export function packBatch(layout: BatchLayout, batch: FeatureDict, passes: numbe
   if (out.byteLength < layout.byteLength) throw new RangeError(`batch buffer of ${out.byteLength} B is smaller than the layout (${layout.byteLength} B)`);
   if (!(passes >= 1 && passes <= layout.sizes.passes)) throw new RangeError(`passes ${passes} outside 1..${layout.sizes.passes}`);
   out.fill(0, 0, layout.byteLength);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(out.buffer, out.byteOffset, HEADER_BYTES).setUint32(8, passes, true);
+  writeBatchHeader(out, passes);
   for (const slot of layout.slots) {
     const tensor = batch[slot.key];
     if (tensor === undefined || tensor.kind !== 'numeric') throw new RangeError(`batch is missing numeric key '${slot.key}'`);
@@ -70,15 +73,31 @@ export function packBatch(layout: BatchLayout, batch: FeatureDict, passes: numbe
   }
 }
 
+/** Writes the header (magic and forward passes) of a packed batch. */
+export function writeBatchHeader(out: Uint8Array, passes: number): void {
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(out.buffer, out.byteOffset, HEADER_BYTES).setUint32(8, passes, true);
+}
+
+/**
+ * One typed array per key over its whole slot (room for the most passes), for
+ * the per-step transforms to write into in place (BatchBuffers' storage).
+ */
+export function slotArrays(layout: BatchLayout, buffer: Uint8Array): Record<string, TypedArrayOf[NumericDType]> {
+  const arrays: Record<string, TypedArrayOf[NumericDType]> = {};
+  for (const slot of layout.slots) {
+    const Ctor = VIEW_CONSTRUCTORS[slot.dtype];
+    arrays[slot.key] = new Ctor(buffer.buffer as ArrayBuffer, buffer.byteOffset + slot.byteOffset, elementCount(slot.shape)) as TypedArrayOf[NumericDType];
+  }
+  return arrays;
+}
+
 /** Number of forward passes recorded in a packed batch. */
 export function batchPasses(buffer: Uint8Array): number {
   if (new TextDecoder().decode(buffer.subarray(0, 8)) !== MAGIC) throw new RangeError('not a packed batch (magic missing)');
   return new DataView(buffer.buffer, buffer.byteOffset, HEADER_BYTES).getUint32(8, true);
 }
 
-const VIEW_CONSTRUCTORS = {
-  bool: Uint8Array, uint8: Uint8Array, int32: Int32Array, int64: BigInt64Array, float32: Float32Array, float64: Float64Array,
-} as const;
 
 /** Records how long the worker took to prepare the sample (header, f64 at byte 16). */
 export function setPrepareMs(buffer: Uint8Array, ms: number): void {

@@ -2,7 +2,8 @@
 // stored chain and packs the result into one contiguous batch buffer.
 import { Piscina } from 'piscina';
 import { perStepTransforms } from '../../features/transforms/ensembled/per_step.ts';
-import { makeBatchLayout, packBatch, setPrepareMs } from './batch_layout.ts';
+import { BatchBuffers } from '../../features/transforms/ensembled/batch_buffers.ts';
+import { makeBatchLayout, setPrepareMs, slotArrays, writeBatchHeader } from './batch_layout.ts';
 import type { SampleTask } from './sample_task.ts';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -12,13 +13,16 @@ export default function prepareSample(task: SampleTask): unknown {
   const started = performance.now();
   if (task.crashWorker) process.exit(70);
   const config = { ...task.config, passes: task.passes };
-  const batch = perStepTransforms(task.features, { seed: task.seed, config });
+  const supervised = 'all_atom_positions' in task.features;
   const layout = makeBatchLayout(
-    { passes: task.config.maxPasses, numRes: config.cropSize, numClusters: config.maxMsaClusters, numExtra: config.maxExtraMsa, numTemplates: config.maxTemplates },
-    'all_atom_positions' in batch,
+    { passes: config.maxPasses, numRes: config.cropSize, numClusters: config.maxMsaClusters, numExtra: config.maxExtraMsa, numTemplates: config.maxTemplates },
+    supervised,
   );
+  // The per-step transforms write straight into the batch's slots: no copy.
   const bytes = new Uint8Array(layout.byteLength);
-  packBatch(layout, batch, task.passes, bytes);
+  const buffers = new BatchBuffers(config, supervised, slotArrays(layout, bytes) as never);
+  perStepTransforms(task.features, { seed: task.seed, config, buffers });
+  writeBatchHeader(bytes, task.passes);
   // Blocks this thread as real preparation work would.
   if (task.extraDelayMs > 0) Atomics.wait(sleepCell, 0, 0, task.extraDelayMs);
   setPrepareMs(bytes, performance.now() - started);

@@ -12,6 +12,9 @@ import { perStepConfig } from '../../features/transforms/config.ts';
 import { buildDataset } from '../../pipeline/build/build_dataset.ts';
 import { Progress } from '../../pipeline/build/progress.ts';
 import { viewBatch } from '../../pipeline/loader/batch_layout.ts';
+import { DatasetRows } from '../../pipeline/loader/dataset_rows.ts';
+import { perStepTransforms } from '../../features/transforms/ensembled/per_step.ts';
+import type { NumericTensor } from '../../features/tensor.ts';
 import { TrainingLoader, type LoaderOptions } from '../../pipeline/loader/training_loader.ts';
 import { ALIGNMENTS, MMCIFS } from './build_fixture_support.ts';
 
@@ -41,6 +44,22 @@ test('the same seed gives the same samples and byte-identical batches; strict ke
   // Everything but the header's preparation time (bytes 16..24) must be equal.
   const content = (bytes: Uint8Array) => Buffer.concat([bytes.subarray(0, 16), bytes.subarray(24)]);
   a.forEach((x, i) => assert.ok(content(x.bytes).equals(content(b[i]!.bytes)), `step ${x.step} differs`));
+  // The batch written in place by the worker equals the per-step transforms run here.
+  const loader = await TrainingLoader.open(options({ steps: 1 }));
+  const rows = await DatasetRows.open(dataset);
+  for await (const batch of loader) {
+    const expected = perStepTransforms(rows.features(batch.sample.chainId), {
+      seed: batch.sample.seed, config: { ...perStep, passes: batch.sample.forwardPasses },
+    });
+    const got = viewBatch(batch.layout, batch.bytes);
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(expected).sort());
+    for (const [key, tensor] of Object.entries(expected)) {
+      const t = tensor as NumericTensor;
+      assert.deepEqual(got[key]!.shape, t.shape, key);
+      assert.deepEqual((got[key] as NumericTensor).data, t.data, key);
+    }
+  }
+  rows.close();
   const other = await collect(await TrainingLoader.open(options({ order: 'strict', sampler: { seed: 43, epochLength: 64 } })));
   assert.notDeepEqual(other.map((x) => x.chainId), a.map((x) => x.chainId));
 });
