@@ -60,6 +60,8 @@ export interface BuildSummary {
   first_result_seconds: number;
   /** Chains per second between the first and the last outcome (start-up excluded). */
   steady_chains_per_second: number;
+  /** CPU time of the whole process (all threads, user + system), seconds. */
+  cpu_seconds: number;
   warnings: number;
   /** True when SIGINT/SIGTERM stopped the run early (what finished is committed; run again to resume). */
   interrupted: boolean;
@@ -299,6 +301,7 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
     chains_per_second: done / Math.max(seconds, 1e-9),
     first_result_seconds: firstOutcome < 0 ? 0 : (firstOutcome - poolStarted) / 1000,
     steady_chains_per_second: outcomes > 1 ? ((outcomes - 1) * 1000) / Math.max(lastOutcome - firstOutcome, 1e-9) : 0,
+    cpu_seconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     warnings,
     interrupted,
     dataset: outDir,

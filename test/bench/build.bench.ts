@@ -16,6 +16,8 @@ const MINITRAIN = join(REPO, 'test', 'fixtures', 'minitrain');
 const root = mkdtempSync(join(tmpdir(), 'bench-build-'));
 
 interface BuildRun {
+  /** CPU milliseconds (all threads) per chain: independent of other load on the machine. */
+  cpuMsPerChain: number;
   chainsPerSecond: number;
   steadyChainsPerSecond: number;
   startSeconds: number;
@@ -56,7 +58,7 @@ function build(mmcifDir: string, alignmentDir: string, out: string, threads: num
       clearInterval(poll);
       try {
         const s = JSON.parse(stdout);
-        done({ chainsPerSecond: s.chains_per_second, steadyChainsPerSecond: s.steady_chains_per_second, startSeconds: s.first_result_seconds, seconds: s.seconds, done: s.done, failed: s.failed, peakRssMiB: peak });
+        done({ cpuMsPerChain: (1000 * s.cpu_seconds) / Math.max(s.done, 1), chainsPerSecond: s.chains_per_second, steadyChainsPerSecond: s.steady_chains_per_second, startSeconds: s.first_result_seconds, seconds: s.seconds, done: s.done, failed: s.failed, peakRssMiB: peak });
       } catch {
         fail(new Error(`build gave no summary: ${stderr.slice(-2000)}`));
       }
@@ -65,7 +67,7 @@ function build(mmcifDir: string, alignmentDir: string, out: string, threads: num
 }
 
 function row(label: string, r: BuildRun): string {
-  return `${label.padEnd(44)} ${r.chainsPerSecond.toFixed(2).padStart(8)} chains/s (steady ${r.steadyChainsPerSecond.toFixed(2)}; first result after ${r.startSeconds.toFixed(1)} s)  ${r.seconds.toFixed(1).padStart(7)} s  peak RSS ${r.peakRssMiB.toFixed(0).padStart(5)} MiB  (${r.done} done, ${r.failed} failed)`;
+  return `${label.padEnd(44)} ${r.cpuMsPerChain.toFixed(1).padStart(6)} CPU-ms/chain ${r.chainsPerSecond.toFixed(2).padStart(8)} chains/s (steady ${r.steadyChainsPerSecond.toFixed(2)}; first result after ${r.startSeconds.toFixed(1)} s)  ${r.seconds.toFixed(1).padStart(7)} s  peak RSS ${r.peakRssMiB.toFixed(0).padStart(5)} MiB  (${r.done} done, ${r.failed} failed)`;
 }
 
 function median(values: number[]): number {
@@ -76,6 +78,7 @@ function median(values: number[]): number {
 /** Medians of the rates and times; the largest peak RSS. */
 function medianRun(runs: BuildRun[]): BuildRun {
   return {
+    cpuMsPerChain: median(runs.map((r) => r.cpuMsPerChain)),
     chainsPerSecond: median(runs.map((r) => r.chainsPerSecond)),
     steadyChainsPerSecond: median(runs.map((r) => r.steadyChainsPerSecond)),
     startSeconds: median(runs.map((r) => r.startSeconds)),
@@ -89,7 +92,8 @@ function medianRun(runs: BuildRun[]): BuildRun {
 function efficiency(one: BuildRun, two: BuildRun): string {
   const overall = (100 * two.chainsPerSecond) / (2 * one.chainsPerSecond);
   const steady = (100 * two.steadyChainsPerSecond) / (2 * one.steadyChainsPerSecond);
-  return `${overall.toFixed(0)} % overall, ${steady.toFixed(0)} % steady (${availableParallelism()} cores; other load on the machine lowers it)`;
+  const cpu = (100 * one.cpuMsPerChain) / two.cpuMsPerChain;
+  return `${overall.toFixed(0)} % overall, ${steady.toFixed(0)} % steady (measured on ${availableParallelism()} shared cores); CPU per chain ${one.cpuMsPerChain.toFixed(1)} vs ${two.cpuMsPerChain.toFixed(1)} ms: ${cpu.toFixed(0)} % efficiency given free cores`;
 }
 
 async function validateFigure(label: string, dir: string): Promise<void> {
