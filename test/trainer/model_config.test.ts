@@ -72,6 +72,7 @@ test('incompatible options are rejected at load', () => {
     [{ 'model.input_embedder.tf_dim': 21 }, /must be 22/],
     [{ 'model.template.distogram.no_bins': 40 }, /template_pair_embedder\.c_in.*must be 89/],
     [{ 'model.template.average_templates': true }, /not implemented/],
+    [{ 'model.template.use_unit_vector': true }, /unit-vector features is not implemented/],
     [{ 'globals.is_multimer': true }, /Multimer is not implemented/],
     [{ 'model.evoformer_stack.fuse_projection_weights': true }, /not implemented/],
     [{ 'globals.c_m': 0 }, /globals\.c_m: must be a positive integer/],

@@ -72,6 +72,7 @@ export function validateConfig(c: AlphaFoldConfig): void {
     throw new ConfigError('model.template.embed_angles', 'needs model.template.enabled = true (angle features come from the templates)');
   }
   notImplemented('model.template.average_templates', t.average_templates, "OpenFold's approximate template averaging");
+  notImplemented('model.template.use_unit_vector', t.use_unit_vector, 'template unit-vector features');
   notImplemented('model.template.offload_templates', t.offload_templates, 'template offloading to host memory');
   bins('model.template.distogram', t.distogram);
   fixedByFeatures('model.template.template_single_embedder.c_in', t.template_single_embedder.c_in, 57, 'the template angle features have 57 channels');
