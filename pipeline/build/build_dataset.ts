@@ -138,6 +138,19 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
   for (const name of scan.removedTemporaries) progress.log(`removed unfinished ${name} of an earlier run`);
   for (const name of scan.recovered) progress.log(`recovered ${name} (its sidecar was missing)`);
   for (const { name, message } of scan.unreadable) progress.log(`cannot read ${name}: ${message}; its chains are redone`);
+  // Resuming with another schema or other options would mix two datasets in one.
+  for (const shard of scan.shards) {
+    const version = shard.metadata.get(SCHEMA_VERSION_KEY);
+    const config = shard.metadata.get(FEATURE_CONFIG_KEY);
+    if (version !== SCHEMA_VERSION || config !== featureConfig) {
+      throw new InputError(
+        { source: join(outDir, 'shards', shard.name) },
+        version !== SCHEMA_VERSION
+          ? `built with schema version ${version ?? 'none'}, this build writes ${SCHEMA_VERSION}: build into a new --out folder`
+          : `built with other options (${config ?? 'none'}; now ${featureConfig}): build into a new --out folder, or rerun with the same options`,
+      );
+    }
+  }
   const finished = scan.finished;
 
   const discovery = await discoverChains({

@@ -83,8 +83,8 @@ export function entryFromRow(features: FeatureDict, columns: Record<string, Plai
 }
 
 export interface ScanResult {
-  /** Committed shards in name order, with their row counts. */
-  shards: { name: string; rows: number }[];
+  /** Committed shards in name order, with their row counts and schema metadata. */
+  shards: { name: string; rows: number; metadata: Map<string, string> }[];
   /** Chain ids of every committed row. */
   finished: Set<string>;
   /** Stale temporary files removed, shards recovered without a sidecar. */
@@ -109,6 +109,15 @@ export function scanShards(datasetDir: string): ScanResult {
   for (const name of names) {
     if (shardNumber(name) === null) continue;
     const sidecarPath = join(dir, sidecarName(name));
+    let metadata: Map<string, string>;
+    try {
+      const file = openFeatureFile(join(dir, name));
+      metadata = file.metadata;
+      file.close();
+    } catch (error) {
+      result.unreadable.push({ name, message: (error as Error).message });
+      continue;
+    }
     let rows: PlacedEntry[] | null = null;
     try {
       const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as Sidecar;
@@ -126,7 +135,7 @@ export function scanShards(datasetDir: string): ScanResult {
         continue;
       }
     }
-    result.shards.push({ name, rows: rows.length });
+    result.shards.push({ name, rows: rows.length, metadata });
     for (const e of rows) result.finished.add(e.chain_id);
   }
   return result;

@@ -111,6 +111,13 @@ test('build, rebuild (all skipped), and validate clean on minitrain', async (t) 
     assert.deepEqual(readdirSync(join(out, 'shards')).sort(), ['shard-00000.arrow', 'shard-00000.json']);
   });
 
+  await t.test('resuming with other options is refused (no mixed dataset)', async () => {
+    const other = await runCli([...args, '--max-template-date', '2020-01-01']);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /shard-00000\.arrow: built with other options .*build into a new --out folder/);
+    assert.equal(other.stdout, '');
+  });
+
   await t.test('validate finds no defect', async () => {
     const v = await runCli(['validate', out, '--json']);
     assert.equal(v.code, 0, v.stderr);
