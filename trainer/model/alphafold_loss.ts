@@ -4,9 +4,10 @@
 // with seq_length cast to float32 before the sqrt (model_tiny quirk 7).
 // A NaN / inf term is replaced by 0 (OpenFold logs and skips it). Terms are
 // computed even at weight 0 (they are reported), but only weighted terms
-// join the total. The structural violation term is computed as a value only
-// (violations.ts): a positive violation weight is rejected until its
-// differentiable version exists. pTM is not implemented.
+// join the total. The structural violation term is always reported from the
+// host computation (violations.ts, which also gives the per-atom tensors);
+// with a positive weight its differentiable form (loss_violation.ts) joins
+// the total. pTM is not implemented.
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { add, mul } from '../autograd/index.ts';
 import type { AlphaFoldOutput, IterationFeatures } from './alphafold.ts';
@@ -16,6 +17,7 @@ import { distogramLoss, experimentallyResolvedLoss, maskedMsaLoss, plddtLoss } f
 import { supervisedChiLoss } from './loss_supervised_chi.ts';
 import { renameSymmetricAtoms, type RenamedTruth } from './renaming.ts';
 import { findStructuralViolations, violationLoss, type Violations } from './violations.ts';
+import { violationLossTensor } from './loss_violation.ts';
 
 /** fape's default eps inside the sqrt and the denominators (backbone_loss / sidechain_loss). */
 const FAPE_EPS = 1e-4;
@@ -46,7 +48,6 @@ export interface LossResult {
 export function alphaFoldLoss(out: AlphaFoldOutput, c: AlphaFoldConfig, f: IterationFeatures, k: number, useClampedFapeOverride?: number): LossResult {
   const l = c.loss;
   if (l.tm.enabled) throw new Error('the pTM loss is not implemented (loss.tm.enabled)');
-  if (l.violation.weight > 0) throw new Error('loss.violation.weight > 0 needs the differentiable violation loss, which is not implemented');
   const last = out.sm.layers[out.sm.layers.length - 1]!;
   const like = out.pair;
   const resolution = f('resolution', k).data[0]!;
@@ -95,6 +96,14 @@ export function alphaFoldLoss(out: AlphaFoldOutput, c: AlphaFoldConfig, f: Itera
     residx_atom14_to_atom37: f('residx_atom14_to_atom37', k),
   }, l.violation.violation_tolerance_factor, l.violation.clash_overlap_tolerance);
   breakdown.violation = violationLoss(violations, f('atom14_atom_exists', k), l.violation.average_clashes, l.violation.eps);
+  if (l.violation.weight > 0 && Number.isFinite(breakdown.violation)) {
+    const v = violationLossTensor(last.positions, {
+      atom14_atom_exists: f('atom14_atom_exists', k), residue_index: f('residue_index', k), aatype: f('aatype', k),
+      residx_atom14_to_atom37: f('residx_atom14_to_atom37', k),
+    }, l.violation);
+    const term = mul(v, w(l.violation.weight));
+    total = total ? add(total, term) : term;
+  }
   breakdown.fape_backbone = bb.toArray()[0]!;
   breakdown.fape_sidechain = sc.toArray()[0]!;
   const unscaled = total ?? w(0);
