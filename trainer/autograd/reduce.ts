@@ -28,7 +28,7 @@ export function sum(x: Tensor, axes?: readonly number[], keepDims = false): Tens
     if (!g[0]) return [null];
     const keptShape = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
     const gk = g[0].reshape(keptShape);
-    const zeros = runOpAll('fill', [x], { value: 0 })[0];
+    const zeros = runOpAll('fill', [gk], { value: 0, shape: x.shape })[0];
     const [dx] = runOpAll('binary', [zeros, gk], { fn: 'add' });
     zeros.dispose();
     gk.dispose();

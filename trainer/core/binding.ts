@@ -41,6 +41,8 @@ export interface NativeCore {
   pinnedBuffer(bytes: number): ArrayBuffer;
   copyToHostAsync(h: NativeHandle, buffer: ArrayBuffer): void;
   copyFromHostAsync(h: NativeHandle, buffer: ArrayBuffer): void;
+  /** GPU tests: fill pooled device memory with NaN bytes so unwritten outputs show. */
+  poisonDevicePool(bytes: number): void;
 }
 
 function corePath(): string {

@@ -391,6 +391,9 @@ napi_value EventElapsed(napi_env env, napi_callback_info info) {
     return mkNum(env, eventElapsedMs(static_cast<int>(num(env, a[0])), static_cast<int>(num(env, a[1]))));
   });
 }
+napi_value PoisonDevicePool(napi_env env, napi_callback_info info) {
+  return guard(env, [&] { poisonDevicePool(static_cast<size_t>(num(env, args(env, info, 1)[0]))); return undefinedValue(env); });
+}
 napi_value Synchronize(napi_env env, napi_callback_info) {
   return guard(env, [&] { deviceSynchronize(); return undefinedValue(env); });
 }
@@ -463,7 +466,7 @@ NAPI_MODULE_INIT() {
       {"streamSynchronize", StreamSynchronize}, {"eventCreate", EventCreate}, {"eventDestroy", EventDestroy},
       {"eventRecord", EventRecord},       {"eventSynchronize", EventSynchronize}, {"streamWaitEvent", StreamWaitEvent},
       {"eventElapsed", EventElapsed},     {"synchronize", Synchronize},         {"pinnedBuffer", PinnedBuffer},
-      {"copyToHostAsync", CopyToHostAsync}, {"copyFromHostAsync", CopyFromHostAsync},
+      {"copyToHostAsync", CopyToHostAsync}, {"copyFromHostAsync", CopyFromHostAsync}, {"poisonDevicePool", PoisonDevicePool},
   };
   for (const Fn& f : fns) {
     napi_value fn;

@@ -37,5 +37,10 @@ void streamWaitEvent(int stream, int event);
 float eventElapsedMs(int start, int end);
 void deviceSynchronize();
 void checkLastLaunch(const char* op);
+// Fills `bytes` of freshly pooled device memory with 0xFF (NaN in float32 and
+// bfloat16) and returns it to the stream-ordered pool, so that the next
+// allocations on the current stream are likely to start out poisoned: GPU
+// tests call it before each op so unwritten output elements show up as NaN.
+void poisonDevicePool(size_t bytes);
 
 }  // namespace sf

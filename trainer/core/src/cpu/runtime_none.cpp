@@ -39,5 +39,6 @@ void streamWaitEvent(int, int) { throw noCuda("streamWaitEvent"); }
 float eventElapsedMs(int, int) { throw noCuda("eventElapsed"); }
 void deviceSynchronize() {}
 void checkLastLaunch(const char*) {}
+void poisonDevicePool(size_t) { throw noCuda("poisonDevicePool"); }
 
 }  // namespace sf

@@ -26,6 +26,13 @@ int cudaDeviceCount() {
       n = 0;
     }
     count = n;
+    if (n > 0) {
+      cudaMemPool_t pool;
+      if (cudaDeviceGetDefaultMemPool(&pool, 0) == cudaSuccess) {
+        uint64_t keep = UINT64_MAX;
+        cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+      }
+    }
   }
   return count;
 }
@@ -132,6 +139,12 @@ void deviceSynchronize() {
   requireCuda("synchronize");
   check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
 }
+void poisonDevicePool(size_t bytes) {
+  void* p = deviceAlloc(bytes);
+  memsetAsync(p, 0xFF, bytes);
+  deviceFree(p);
+}
+
 void checkLastLaunch(const char* op) { check(cudaGetLastError(), (std::string(op) + " kernel launch").c_str()); }
 
 }  // namespace sf

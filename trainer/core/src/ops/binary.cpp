@@ -160,12 +160,14 @@ Tensors opCast(const Tensors& in, const Attrs& attrs) {
 
 Tensor full(const Shape& shape, DType dtype, Device device, double value);
 
-// inputs: x (its values are ignored). attrs: value. outputs: x's shape filled.
+// inputs: x (its values are ignored). attrs: value, shape (optional, else
+// x's shape). outputs: a tensor of x's dtype and device filled with value.
 Tensors opFill(const Tensors& in, const Attrs& attrs) {
   const char* op = "fill";
   requireCount(op, in, 1);
   requireDefined(op, in, 0);
-  return {full(in[0].shape, in[0].dtype, in[0].device, attrs.number(op, "value"))};
+  Shape shape = attrs.list.count("shape") ? attrs.list.at("shape") : in[0].shape;
+  return {full(shape, in[0].dtype, in[0].device, attrs.number(op, "value"))};
 }
 
 Tensor full(const Shape& shape, DType dtype, Device device, double v) {

@@ -1,0 +1,129 @@
+// GPU benchmarks of the core (the PyTorch counterpart is bench_torch.py, run
+// right after in the same call): copy bandwidth, GEMM TFLOP/s at Evoformer
+// shapes, fused attention forward+backward at the MSA-row and
+// triangle-attention shapes, layer norm GB/s. Medians of timed repetitions
+// with CUDA events after warm-up, on random data; prints figures, asserts
+// nothing.
+import { native } from '../../trainer/core/binding.ts';
+import { cudaInfo, tensor, type Tensor, type DType } from '../../trainer/core/tensor.ts';
+import { runOp, runOpAll } from '../../trainer/core/ops.ts';
+import * as ag from '../../trainer/autograd/index.ts';
+
+const info = cudaInfo();
+if (!info.usable) {
+  console.error('no usable CUDA device: the GPU benchmarks need one');
+  process.exit(1);
+}
+
+const start = native.eventCreate();
+const end = native.eventCreate();
+
+/** Median milliseconds of fn over reps timed runs, after warm-up. */
+function timeMs(fn: () => void, reps = 20, warmup = 3): number {
+  for (let i = 0; i < warmup; i++) ag.scope(fn);
+  native.synchronize();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    native.eventRecord(start, 0);
+    ag.scope(fn);
+    native.eventRecord(end, 0);
+    native.eventSynchronize(end);
+    times.push(native.eventElapsed(start, end));
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function random(shape: number[], dtype: DType, lo = -1, hi = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = lo + (hi - lo) * Math.random();
+  return ag.keep(ag.scope(() => tensor(v, shape, { dtype }).to('cuda')));
+}
+
+const lines: string[] = [];
+function report(line: string): void {
+  lines.push(line);
+  console.log(line);
+}
+
+// copy bandwidth: 1 GiB device-to-device, bytes read + written
+{
+  const x = ag.keep(ag.scope(() => runOpAll('fill', [tensor([0], [1]).to('cuda')], { value: 1.5, shape: [1 << 28] })[0]));
+  const ms = timeMs(() => {
+    native.dispose(native.toDevice(x.handle, 1));
+  }, 10);
+  report(`copy\t1 GiB D2D\t${ms.toFixed(3)} ms\t${((2 * 4 * 2 ** 28) / ms / 1e6).toFixed(0)} GB/s`);
+  x.dispose();
+}
+
+// GEMMs at Evoformer shapes (crop 256, 128 MSA rows, c_m 256, c_z 128), as linear layers x W^T
+const gemms: [string, number, number, number, number][] = [
+  ['msa q/k/v/gate proj', 1, 128 * 256, 256, 256],
+  ['msa transition up', 1, 128 * 256, 256, 1024],
+  ['msa transition down', 1, 128 * 256, 1024, 256],
+  ['pair tri-mult proj', 1, 256 * 256, 128, 128],
+  ['pair transition up', 1, 256 * 256, 128, 512],
+  ['outer product mean out', 1, 256 * 256, 1024, 128],
+  ['tri-mult update (batched)', 128, 256, 256, 256],
+];
+const precisions: [string, DType, 'fp32' | 'tf32' | 'simt'][] = info.cublasLt
+  ? [['bf16', 'bfloat16', 'fp32'], ['tf32', 'float32', 'tf32'], ['fp32', 'float32', 'fp32'], ['simt-fp32', 'float32', 'simt']]
+  : [['simt-fp32', 'float32', 'simt'], ['simt-bf16', 'bfloat16', 'simt']];
+for (const [name, batch, m, k, n] of gemms) {
+  for (const [pname, dtype, precision] of precisions) {
+    const a = random(batch > 1 ? [batch, m, k] : [m, k], dtype);
+    const w = random(batch > 1 ? [batch, n, k] : [n, k], dtype);
+    const ms = timeMs(() => {
+      runOpAll('matmul', [a, w], { transB: true, precision });
+    });
+    report(`gemm\t${name} [${batch > 1 ? batch + 'x' : ''}${m}x${k}]x[${k}x${n}]\t${pname}\t${ms.toFixed(3)} ms\t${((2 * batch * m * n * k) / ms / 1e9).toFixed(1)} TFLOP/s`);
+    a.dispose();
+    w.dispose();
+  }
+}
+
+// fused attention forward + backward with pair bias, mask and gate
+for (const [label, B, H] of [['msa-row', 128, 8], ['triangle', 256, 4]] as const) {
+  const [Q, D] = [256, 32];
+  for (const dtype of ['bfloat16', 'float32'] as DType[]) {
+    const q = random([B, Q, H, D], dtype);
+    const k = random([B, Q, H, D], dtype);
+    const v = random([B, Q, H, D], dtype);
+    const g = random([B, Q, H, D], dtype);
+    const bias = random([H, Q, Q], dtype);
+    const mask = ag.keep(ag.scope(() => ag.cast(ag.cast(random([B, Q], dtype, 0.2, 1.5), 'int32'), dtype)));
+    const dout = random([B, Q, H, D], dtype);
+    const inputs = [q, k, v, bias, mask, g];
+    const fwd = timeMs(() => {
+      runOp('attention', inputs, {});
+    });
+    const [, outRaw, lse] = ag.scope(() => runOpAll('attention', inputs, {}).map((t) => ag.keep(t)));
+    const bwd = timeMs(() => {
+      runOp('attention_backward', [...inputs, outRaw, lse, dout], {});
+    });
+    const flops = 4 * B * H * Q * Q * D; // two products forward
+    report(`attention\t${label} B${B} H${H} ${Q}x${Q} d${D} bias+mask+gate\t${dtype}\tfwd ${fwd.toFixed(3)} ms\tbwd ${bwd.toFixed(3)} ms\tfwd+bwd ${(fwd + bwd).toFixed(3)} ms\t(${((3.5 * flops) / (fwd + bwd) / 1e9).toFixed(1)} TFLOP/s at 3.5x the forward's products)`);
+    for (const t of [...inputs, dout]) t.dispose();
+  }
+}
+
+// layer norm at [128 x 256, 256]: bytes of x read and y written (forward); dy, x read and dx written (backward)
+for (const dtype of ['float32', 'bfloat16'] as DType[]) {
+  const rows = 128 * 256;
+  const c = 256;
+  const x = random([rows, c], dtype, -2, 2);
+  const gamma = random([c], dtype, 0.5, 1.5);
+  const beta = random([c], dtype);
+  const dy = random([rows, c], dtype);
+  const es = dtype === 'float32' ? 4 : 2;
+  const fwd = timeMs(() => {
+    runOpAll('layer_norm', [x, gamma, beta], { eps: 1e-5 });
+  }, 50);
+  const [, mean, rstd] = runOpAll('layer_norm', [x, gamma, beta], { eps: 1e-5 }).map((t) => ag.keep(t));
+  const bwd = timeMs(() => {
+    runOpAll('layer_norm_backward', [dy, x, gamma, mean, rstd]);
+  }, 50);
+  report(`layer_norm\t[${rows}, ${c}]\t${dtype}\tfwd ${(fwd * 1000).toFixed(1)} us ${((2 * rows * c * es) / fwd / 1e6).toFixed(0)} GB/s\tbwd ${(bwd * 1000).toFixed(1)} us ${((3 * rows * c * es) / bwd / 1e6).toFixed(0)} GB/s`);
+  for (const t of [x, gamma, beta, dy, mean, rstd]) t.dispose();
+}

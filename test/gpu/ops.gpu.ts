@@ -1,0 +1,87 @@
+// Every CUDA op against the CPU reference (see gpu_harness.ts for the rule
+// and the tolerances). Prints one row per (op, mode, tensor) and exits 1 on
+// any failure. Not part of `make test`: run by `make test-gpu` or
+// `.device/run.sh test` on a GPU machine.
+import { cudaInfo, memoryStats, type Tensor } from '../../trainer/core/tensor.ts';
+import * as ag from '../../trainer/autograd/index.ts';
+import { checkOp, printRows, randomValues, testDevice, type GpuInput, type Mode } from './gpu_harness.ts';
+
+const info = cudaInfo();
+if (!info.usable && testDevice === 'cuda') {
+  console.error(`no usable CUDA device (compiled: ${info.compiled}); the GPU tests need one`);
+  process.exit(1);
+}
+console.log(`cuda devices: ${info.devices}, cuBLASLt: ${info.cublasLt}`);
+
+const both: Mode[] = ['float32', 'bfloat16'];
+const inp = (shape: number[], lo = -1, hi = 1): GpuInput => ({ shape, values: randomValues(shape, lo, hi) });
+const fixed = (shape: number[], values: Float64Array): GpuInput => ({ shape, values, grad: false });
+const ints = (shape: number[], n: number): GpuInput => ({ shape, values: Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.floor(Math.random() * n)), int: true });
+const mask = (b: number, k: number) => Float64Array.from({ length: b * k }, (_, i) => (i % k === 0 || Math.random() < 0.8 ? 1 : 0));
+
+const started = Date.now();
+const before = memoryStats();
+
+// elementwise
+const unary: [string, (x: Tensor) => Tensor, number, number][] = [
+  ['neg', ag.neg, -1, 1], ['abs', ag.abs, -1, 1], ['sigmoid', ag.sigmoid, -4, 4], ['softplus', ag.softplus, -4, 4],
+  ['relu', ag.relu, -1, 1], ['exp', ag.exp, -2, 2], ['log', ag.log, 0.5, 3], ['sqrt', ag.sqrt, 0.5, 3],
+  ['rsqrt', ag.rsqrt, 0.5, 3], ['square', ag.square, -2, 2],
+];
+for (const mode of both) {
+  for (const [name, fn, lo, hi] of unary) checkOp(name, mode, [inp([257, 129], lo, hi)], ([x]) => fn(x));
+  checkOp('clamp', mode, [inp([257, 129], -1, 1)], ([x]) => ag.clamp(x, -0.5, 0.5));
+  const binary: [string, (a: Tensor, b: Tensor) => Tensor][] = [['add', ag.add], ['sub', ag.sub], ['mul', ag.mul], ['div', ag.div], ['minimum', ag.minimum], ['maximum', ag.maximum]];
+  for (const [name, fn] of binary) checkOp(name, mode, [inp([64, 33, 17]), inp([33, 1], 0.5, 2)], ([a, b]) => fn(a, b));
+  checkOp('where', mode, [fixed([33, 17], mask(33, 17)), inp([64, 33, 17]), inp([17])], ([c, a, b]) => ag.where(c, a, b));
+  // reductions, softmax
+  checkOp('sum[0,2]', mode, [inp([64, 33, 17])], ([x]) => ag.sum(x, [0, 2]));
+  checkOp('mean[-1]', mode, [inp([64, 33, 17])], ([x]) => ag.mean(x, [-1]));
+  checkOp('maskedMean', mode, [inp([64, 33, 17]), fixed([64, 33, 1], mask(64 * 33, 1))], ([x, m]) => ag.maskedMean(x, m, [0]));
+  checkOp('max[1]', mode, [inp([64, 33, 17])], ([x]) => ag.max(x, 1));
+  checkOp('softmax', mode, [inp([300, 257], -4, 4)], ([x]) => ag.softmax(x));
+  checkOp('logSoftmax', mode, [inp([300, 257], -4, 4)], ([x]) => ag.logSoftmax(x));
+  checkOp('softmaxCrossEntropy', mode, [inp([300, 37], -4, 4), fixed([300, 37], randomValues([300, 37], 0, 1))], ([x, l]) => ag.softmaxCrossEntropy(x, l));
+  // layer norm at several channel counts (the register-per-lane variants)
+  for (const c of [64, 128, 256, 384, 1000]) checkOp(`layerNorm C=${c}`, mode, [inp([517, c], -2, 2), inp([c], 0.5, 1.5), inp([c])], ([x, g, b]) => ag.layerNorm(x, g, b));
+  // layout
+  checkOp('permute', mode, [inp([7, 33, 17, 5])], ([x]) => ag.permute(x, [2, 0, 3, 1]));
+  checkOp('slice', mode, [inp([40, 33, 17])], ([x]) => ag.slice(x, [3, 1, 2], [30, 31, 10]));
+  checkOp('pad', mode, [inp([40, 33, 17])], ([x]) => ag.pad(x, [1, 0, 2], [0, 3, 1], 0.25));
+  checkOp('concat', mode, [inp([40, 3, 17]), inp([40, 8, 17])], ([a, b]) => ag.concat([a, b], 1));
+  checkOp('cast', mode, [inp([257, 129])], ([x]) => ag.cast(ag.cast(x, mode === 'bfloat16' ? 'float32' : 'bfloat16'), x.dtype));
+  checkOp('dropout', mode, [inp([64, 33, 17])], ([x]) => ag.dropout(x, 0.25, 1234, [0]));
+  checkOp('oneHot', mode, [ints([500], 23)], ([i]) => ag.oneHot(i, 23, mode === 'bfloat16' ? 'bfloat16' : 'float32'), false);
+}
+// index_add (the gather backward) accumulates in float32/float64 only
+checkOp('indexSelect', 'float32', [inp([40, 300, 7]), ints([500], 300)], ([x, i]) => ag.indexSelect(x, i, 1));
+checkOp('embedding', 'float32', [inp([23, 64]), ints([128, 37], 23)], ([t, i]) => ag.embedding(t, i));
+
+// matmul and linear: cuBLASLt (fp32, tf32, bf16) where compiled, and the core's own tiled kernel ('simt')
+const mmModes: [Mode, 'fp32' | 'tf32' | 'simt'][] = [['float32', 'simt'], ['bfloat16', 'simt']];
+if (info.cublasLt) mmModes.push(['float32', 'fp32'], ['tf32', 'tf32'], ['bfloat16', 'fp32']);
+for (const [mode, precision] of mmModes) {
+  for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+    const a = transA ? [3, 67, 129] : [3, 129, 67];
+    const b = transB ? [3, 95, 67] : [3, 67, 95];
+    checkOp(`matmul ${precision} tA=${+transA} tB=${+transB}`, mode, [inp(a), inp(b)], ([x, y]) => ag.matmul(x, y, { transA, transB, precision }));
+  }
+  checkOp(`matmul ${precision} shared B`, mode, [inp([4, 200, 128]), inp([128, 256])], ([x, y]) => ag.matmul(x, y, { precision }));
+  checkOp(`linear ${precision}`, mode, [inp([2, 300, 256]), inp([128, 256], -0.1, 0.1), inp([128])], ([x, w, b]) => ag.linear(x, w, b, precision));
+}
+
+// fused attention (float32 and bfloat16) and global attention
+for (const mode of both) {
+  for (const [B, Q, K, H, D, full] of [[3, 150, 170, 2, 32, true], [2, 64, 300, 4, 16, true], [5, 33, 40, 3, 8, false], [2, 130, 96, 2, 64, true]] as const) {
+    const inputs = [inp([B, Q, H, D]), inp([B, K, H, D]), inp([B, K, H, D])];
+    if (full) inputs.push(inp([H, Q, K], -2, 2), fixed([B, K], mask(B, K)), inp([B, Q, H, D]));
+    checkOp(`attention B${B} Q${Q} K${K} H${H} D${D}${full ? ' bias+mask+gate' : ''}`, mode, inputs, ([q, k, v, bias, m, gate]) => ag.attention({ q, k, v, bias, mask: m, gate }));
+  }
+  checkOp('globalAttention', mode, [inp([4, 8, 8]), inp([4, 100, 8]), inp([4, 100, 8]), fixed([4, 100], mask(4, 100))], ([q, k, v, m]) => ag.globalAttention(q, k, v, m));
+}
+
+const failed = printRows();
+const after = memoryStats();
+console.log(`live tensors before ${before.liveTensors}, after ${after.liveTensors}; device bytes after ${after.deviceBytes}`);
+console.log(`${failed === 0 ? 'ALL PASS' : `${failed} FAILED`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(failed === 0 && after.liveTensors === before.liveTensors ? 0 : 1);

@@ -1,0 +1,103 @@
+// Matmul (with transposes, batched, shared operands), linear, layer norm,
+// fused gated attention with pair bias and mask, global attention: float64
+// gradient checks along random directions and float32 agreement, plus each
+// op against a composition of simpler ops.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor, tensor } from '../../trainer/core/tensor.ts';
+import * as ag from '../../trainer/autograd/index.ts';
+import { Rng, checkGradients, noLeaks, randomInput, relErr } from './core_gradcheck.ts';
+
+test('matmul: every transpose combination, batched and with a shared 2-D operand', () =>
+  noLeaks(() => {
+    const rng = new Rng();
+    for (const transA of [false, true])
+      for (const transB of [false, true]) {
+        const a = transA ? [2, 4, 3] : [2, 3, 4];
+        const b = transB ? [2, 5, 4] : [2, 4, 5];
+        checkGradients(`matmul batched tA=${transA} tB=${transB}`, ([x, y]) => ag.matmul(x, y, { transA, transB }), [randomInput(rng, a), randomInput(rng, b)], { rng });
+        checkGradients(`matmul shared B tA=${transA} tB=${transB}`, ([x, y]) => ag.matmul(x, y, { transA, transB }), [randomInput(rng, a), randomInput(rng, b.slice(1))], { rng });
+        checkGradients(`matmul shared A tA=${transA} tB=${transB}`, ([x, y]) => ag.matmul(x, y, { transA, transB }), [randomInput(rng, a.slice(1)), randomInput(rng, b)], { rng });
+      }
+    ag.scope(() => {
+      const c = ag.matmul(tensor([1, 2, 3, 4], [2, 2]), tensor([5, 6, 7, 8], [2, 2]));
+      assert.deepEqual(c.toNumbers(), [19, 22, 43, 50]);
+      assert.throws(() => ag.matmul(tensor([1, 2, 3, 4, 5, 6], [2, 3]), tensor([1, 2, 3, 4], [2, 2])), /matmul: inner dimensions differ \(3 vs 2\)/);
+    });
+  }));
+
+test('linear: x W^T + b over leading axes (OpenFold weight layout [out, in])', () =>
+  noLeaks(() => {
+    const rng = new Rng();
+    checkGradients('linear', ([x, w, b]) => ag.linear(x, w, b), [randomInput(rng, [2, 3, 4]), randomInput(rng, [5, 4]), randomInput(rng, [5])], { rng });
+  }));
+
+test('layer norm: gradients of x, gamma and beta; normalised rows', () =>
+  noLeaks(() => {
+    const rng = new Rng();
+    checkGradients('layerNorm', ([x, g, b]) => ag.layerNorm(x, g, b), [randomInput(rng, [3, 2, 8], -2, 2), randomInput(rng, [8]), randomInput(rng, [8])], { rng });
+    ag.scope(() => {
+      const y = ag.layerNorm(tensor(rng.values(16), [2, 8], { dtype: 'float64' }), tensor(new Float64Array(8).fill(1), [8], { dtype: 'float64' }), tensor(new Float64Array(8), [8], { dtype: 'float64' }), 0).toNumbers();
+      for (const row of [y.slice(0, 8), y.slice(8)]) {
+        const m = row.reduce((a, b) => a + b) / 8;
+        const v = row.reduce((a, b) => a + (b - m) ** 2, 0) / 8;
+        assert.ok(Math.abs(m) < 1e-12 && Math.abs(v - 1) < 1e-9);
+      }
+    });
+  }));
+
+/** Attention by composition: permute, matmul, add, softmax, matmul, sigmoid gate. */
+function attentionByParts(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, mask: Tensor, gate: Tensor): Tensor {
+  const [, , , d] = q.shape;
+  const qh = ag.permute(q, [0, 2, 1, 3]); // [B, H, Q, D]
+  const kh = ag.permute(k, [0, 2, 1, 3]);
+  const vh = ag.permute(v, [0, 2, 1, 3]);
+  const logits = ag.mulScalar(ag.matmul(qh, kh, { transB: true }), 1 / Math.sqrt(d)); // [B, H, Q, K]
+  const maskBias = ag.mulScalar(ag.addScalar(mask, -1), 1e9); // [B, K]
+  const [bsz, kLen] = mask.shape;
+  const s = ag.add(ag.add(logits, bias), ag.reshape(maskBias, [bsz, 1, 1, kLen]));
+  const o = ag.permute(ag.matmul(ag.softmax(s), vh), [0, 2, 1, 3]); // [B, Q, H, D]
+  return ag.mul(ag.sigmoid(gate), o);
+}
+
+function maskValues(rng: Rng, b: number, k: number): Float64Array {
+  // every row keeps key 0, so no row is fully masked
+  return Float64Array.from({ length: b * k }, (_, i) => (i % k === 0 || rng.next() < 0.7 ? 1 : 0));
+}
+
+test('fused gated attention with pair bias and mask: gradient check, and equal to the composition', () =>
+  noLeaks(() => {
+    const rng = new Rng();
+    const [B, Q, K, H, D] = [3, 4, 5, 2, 4];
+    const specs = () => [
+      randomInput(rng, [B, Q, H, D]),
+      randomInput(rng, [B, K, H, D]),
+      randomInput(rng, [B, K, H, D]),
+      randomInput(rng, [H, Q, K]),
+      { shape: [B, K], values: maskValues(rng, B, K), grad: false },
+      randomInput(rng, [B, Q, H, D]),
+    ];
+    checkGradients('attention (bias, mask, gate)', ([q, k, v, bias, mask, gate]) => ag.attention({ q, k, v, bias, mask, gate }), specs(), { rng });
+    checkGradients('attention (no bias, mask or gate)', ([q, k, v]) => ag.attention({ q, k, v }), specs().slice(0, 3), { rng });
+    ag.scope(() => {
+      const s = specs();
+      const xs = s.map((x) => tensor(x.values, x.shape, { dtype: 'float64' }));
+      const [q, k, v, bias, mask, gate] = xs;
+      const fused = ag.attention({ q, k, v, bias, mask, gate }).toNumbers();
+      const parts = attentionByParts(q, k, v, bias, mask, gate).toNumbers();
+      assert.ok(relErr(fused, parts) < 1e-12, `fused vs composed rel err ${relErr(fused, parts)}`);
+      assert.throws(() => ag.attention({ q, k, v, bias: ag.permute(bias, [1, 0, 2]) }), /attention: bias must be \[H, Q, K\]/);
+    });
+  }));
+
+test('global attention (Algorithm 19 core): gradient check with a mask', () =>
+  noLeaks(() => {
+    const rng = new Rng();
+    const [B, H, S, D] = [2, 3, 5, 4];
+    checkGradients(
+      'globalAttention',
+      ([q, k, v, m]) => ag.globalAttention(q, k, v, m),
+      [randomInput(rng, [B, H, D]), randomInput(rng, [B, S, D]), randomInput(rng, [B, S, D]), { shape: [B, S], values: maskValues(rng, B, S), grad: false }],
+      { rng },
+    );
+  }));
