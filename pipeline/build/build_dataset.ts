@@ -2,23 +2,22 @@
 // shards + Parquet index + errors.jsonl + chain_data_cache.json + summary.
 // Resumable: chains in committed shards are skipped; a killed run leaves no
 // visible half-written file (pipeline/dataset/shard_set.ts).
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { InputError } from '../../features/errors.ts';
-import { DurableFile, writeFileDurably } from '../arrow/durable_file.ts';
+import { writeFileDurably } from '../arrow/durable_file.ts';
 import { FEATURE_CONFIG_KEY, SCHEMA_VERSION, SCHEMA_VERSION_KEY } from '../dataset/feature_table.ts';
-import { INDEX_FILE, writeIndex, type IndexRow } from '../dataset/index_file.ts';
-import { DEFAULT_SHARD_LIMITS, readShardEntries, scanShards, ShardSetWriter, type PlacedEntry, type ShardLimits } from '../dataset/shard_set.ts';
+import { DEFAULT_SHARD_LIMITS, scanShards, ShardSetWriter, type ShardLimits } from '../dataset/shard_set.ts';
 import { discoverChains, readClusterFile, type ChainSpec } from './chain_inputs.ts';
 import type { ChainCacheEntry, ChainOutcome, ChainTask, TemplateCutoffRule } from './chain_task.ts';
 import { DEFAULT_FILTERS, type FilterOptions } from './filters.ts';
+import { ERRORS_FILE, ErrorLog, writeDatasetIndex } from './dataset_outputs.ts';
 import { Progress } from './progress.ts';
 
-export const ERRORS_FILE = 'errors.jsonl';
+export { CHAIN_DATA_CACHE_FILE, ERRORS_FILE } from './dataset_outputs.ts';
 export const SUMMARY_FILE = 'summary.json';
-export const CHAIN_DATA_CACHE_FILE = 'chain_data_cache.json';
 const LOCK_FILE = 'build.lock';
 /** MLPerf HPC OpenFold reference: templates released up to 60 days before the chain. */
 export const TEMPLATE_DAYS_BEFORE_RELEASE = 60;
@@ -89,28 +88,6 @@ function takeLock(outDir: string): () => void {
   }
   writeFileSync(path, `${process.pid}\n`);
   return () => rmSync(path, { force: true });
-}
-
-/** errors.jsonl of this run: one `{chain, stage, message}` object per line. */
-class ErrorLog {
-  private readonly fd: number;
-  count = 0;
-  constructor(path: string) {
-    this.fd = openSync(path, 'w');
-  }
-  add(chain: string, stage: string, message: string): void {
-    writeSync(this.fd, JSON.stringify({ chain, stage, message }) + '\n');
-    this.count += 1;
-  }
-  close(): void {
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-  }
-}
-
-function toIndexRow(e: PlacedEntry): IndexRow {
-  const { sequence: _sequence, ...row } = e;
-  return row;
 }
 
 export async function buildDataset(options: BuildOptions): Promise<BuildSummary> {
@@ -264,42 +241,7 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
   }
   progress.finish(counts());
 
-  // The index and chain cache cover every committed row, earlier runs included,
-  // streamed shard by shard from the sidecars.
-  let rows = 0;
-  const seen = new Set<string>();
-  function* committedEntries(): Generator<PlacedEntry> {
-    for (const shard of shardNames) {
-      for (const e of readShardEntries(outDir, shard)) {
-        if (seen.has(e.chain_id)) continue;
-        seen.add(e.chain_id);
-        rows += 1;
-        yield e;
-      }
-    }
-  }
-  const cacheFile = new DurableFile(join(outDir, CHAIN_DATA_CACHE_FILE));
-  let firstCacheEntry = true;
-  const encoder = new TextEncoder();
-  const addCacheEntry = (chain: string, entry: ChainCacheEntry): void => {
-    cacheFile.write(encoder.encode(`${firstCacheEntry ? '{\n' : ',\n'}    ${JSON.stringify(chain)}: ${JSON.stringify(entry)}`));
-    firstCacheEntry = false;
-  };
-  function* indexRows(): Generator<IndexRow> {
-    for (const e of committedEntries()) {
-      addCacheEntry(e.chain_id, { release_date: e.release_date, seq: e.sequence, resolution: e.resolution ?? 0, ...(e.cluster_size === null ? {} : { cluster_size: e.cluster_size }) });
-      yield toIndexRow(e);
-    }
-  }
-  try {
-    await writeIndex(join(outDir, INDEX_FILE), indexRows(), { [SCHEMA_VERSION_KEY]: SCHEMA_VERSION, [FEATURE_CONFIG_KEY]: featureConfig });
-    for (const [chain, entry] of filteredCache) addCacheEntry(chain, entry);
-    cacheFile.write(encoder.encode(firstCacheEntry ? '{}\n' : '\n}\n'));
-    cacheFile.commit();
-  } catch (error) {
-    cacheFile.abort();
-    throw error;
-  }
+  const rows = await writeDatasetIndex(outDir, shardNames, filteredCache, { [SCHEMA_VERSION_KEY]: SCHEMA_VERSION, [FEATURE_CONFIG_KEY]: featureConfig });
 
   const seconds = (performance.now() - started) / 1000;
   const summary: BuildSummary = {
