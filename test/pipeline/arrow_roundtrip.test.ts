@@ -1,8 +1,8 @@
 // Round trips of feature dicts through Arrow IPC files: every dtype, 0-d
 // scalars, empty leading dimensions, strings, plain columns and metadata.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
@@ -10,6 +10,7 @@ import { numeric, strings, type FeatureDict } from '../../features/tensor.ts';
 import { readFeatureFile, writeFeatureFile } from '../../pipeline/arrow/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'arrow-roundtrip-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function everyDtypeRow(n: number): FeatureDict {
   return {

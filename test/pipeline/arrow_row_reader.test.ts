@@ -1,8 +1,8 @@
 // Row-at-a-time reading of feature files: views into the row buffer,
 // SharedArrayBuffer rows, the streaming writer, and damaged files.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numeric, strings, type FeatureDict, type NumericTensor } from '../../features/tensor.ts';
@@ -12,6 +12,7 @@ import { encodeRow, specOfFeature } from '../../pipeline/arrow/encode_row.ts';
 import { RowEncoder } from '../../pipeline/arrow/row_encoder.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'arrow-rows-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function chainRow(n: number, seed: number): FeatureDict {
   return {

@@ -2,9 +2,9 @@
 // alignment files, and its JSON .index) gives the same rows and hashes as the
 // build from the alignment folders; an index entry pointing past the end of
 // the .db is an error record, not a crash.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAlignmentIndex } from '../../pipeline/build/alignment_db.ts';
@@ -13,6 +13,7 @@ import { MMCIFS, buildArgs, makeAlignmentDb, runCli, writeClusterFile } from './
 
 const CHAINS = ['102m_A', '1psm_A', '2q2k_A', '4dmd_A'];
 const root = mkdtempSync(join(tmpdir(), 'build-alignment-db-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 
 function placeless(rows: IndexRow[]): Omit<IndexRow, 'shard' | 'row'>[] {
   return rows.map(({ shard: _s, row: _r, ...rest }) => rest).sort((a, b) => (a.chain_id < b.chain_id ? -1 : 1));

@@ -1,8 +1,8 @@
 // Build inputs: chain names, --chains lists, cluster files, dates and the
 // training filters, on minitrain's real chains.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverChains, readChainList, readClusterFile, splitChainName } from '../../pipeline/build/chain_inputs.ts';
@@ -11,6 +11,7 @@ import { DEFAULT_FILTERS, filterReason } from '../../pipeline/build/filters.ts';
 import { ALIGNMENTS, MMCIFS, manifestChains, writeClusterFile } from './build_fixture_support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'build-inputs-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('chain names split at the first underscore', () => {
   assert.deepEqual(splitChainName('1abc_A'), { pdbId: '1abc', chainId: 'A' });

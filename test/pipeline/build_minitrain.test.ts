@@ -2,7 +2,7 @@
 // layout): a full build, a rebuild that skips everything, the index, the
 // chain_data_cache.json export, a row equal to the per-chain pipeline run
 // directly, and `validate` finding nothing on the clean dataset.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { SCHEMA_VERSION, SCHEMA_VERSION_KEY, SHARD_FEATURES } from '../../pipeli
 import { ALIGNMENTS, MMCIFS, buildArgs, expectedClusterSize, manifestChains, runCli, writeClusterFile, writeObsoleteDat } from './build_fixture_support.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'build-minitrain-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 const out = join(root, 'dataset');
 const clusterFile = join(root, 'clusters.txt');
 const obsolete = join(root, 'obsolete.dat');

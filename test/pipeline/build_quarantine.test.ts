@@ -2,15 +2,16 @@
 // message) and the summary, the exit code is 1, and the good chains form a
 // clean dataset. OpenFold's filters (resolution, single residue type,
 // release date) drop chains and are counted by name.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readIndex } from '../../pipeline/dataset/index_file.ts';
 import { ALIGNMENTS, MMCIFS, runCli } from './build_fixture_support.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'build-quarantine-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 const mmcifs = join(root, 'mmcifs');
 const alignments = join(root, 'alignments');
 mkdirSync(mmcifs);

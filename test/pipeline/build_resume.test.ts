@@ -2,9 +2,9 @@
 // no half-written shard is visible after the kill, chains were left
 // unfinished, and the resumed dataset has the same index rows and content
 // hashes as an uninterrupted build.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFeatureFile } from '../../pipeline/arrow/index.ts';
@@ -14,6 +14,7 @@ import { buildArgs, runCli } from './build_fixture_support.ts';
 // The smaller chains of minitrain (the suite stays quick on 2 cores).
 const CHAINS = ['102m_A', '1psm_A', '2q2k_A', '2q2k_B', '3u8v_A', '3u8v_B', '4dmd_A', '4dmd_B', '4zey_A', '5kc1_A', '5kc1_B', '8f9h_A'];
 const root = mkdtempSync(join(tmpdir(), 'build-resume-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 
 function placeless(rows: IndexRow[]): Omit<IndexRow, 'shard' | 'row'>[] {
   return rows.map(({ shard: _s, row: _r, ...rest }) => rest).sort((a, b) => (a.chain_id < b.chain_id ? -1 : 1));

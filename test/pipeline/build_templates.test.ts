@@ -4,9 +4,9 @@
 // same day as the chain, is dropped; with a global --max-template-date after
 // it, the row has one template, its release date and cutoff are stored, and
 // validate finds no leakage.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFeatureFile } from '../../pipeline/arrow/index.ts';
@@ -14,6 +14,7 @@ import { readIndex } from '../../pipeline/dataset/index_file.ts';
 import { ALIGNMENTS, MMCIFS, manifestChains, runCli } from './build_fixture_support.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'build-templates-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 const alignments = join(root, 'alignments');
 const chainDir = join(alignments, '2q2k_B');
 mkdirSync(chainDir, { recursive: true });

@@ -2,9 +2,9 @@
 // a clean dataset (built from real minitrain chains), and validate must
 // report it by name. Plants that change row content recompute the row's
 // content hash (and the index) so that only the planted defect remains.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numeric, zeros, type FeatureDict, type NumericTensor } from '../../features/tensor.ts';
@@ -18,6 +18,7 @@ import { validateDataset } from '../../pipeline/validate/validate_dataset.ts';
 import { buildArgs, runCli } from './build_fixture_support.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'validate-corruption-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 const clean = join(root, 'clean');
 const SHARD = join('shards', 'shard-00000.arrow');
 let copies = 0;
