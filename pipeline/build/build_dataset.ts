@@ -2,12 +2,12 @@
 // shards + Parquet index + errors.jsonl + chain_data_cache.json + summary.
 // Resumable: chains in committed shards are skipped; a killed run leaves no
 // visible half-written file (pipeline/dataset/shard_set.ts).
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { InputError } from '../../features/errors.ts';
-import { writeFileDurably } from '../arrow/durable_file.ts';
+import { isTemporaryName, writeFileDurably } from '../arrow/durable_file.ts';
 import { FEATURE_CONFIG_KEY, SCHEMA_VERSION, SCHEMA_VERSION_KEY } from '../dataset/feature_table.ts';
 import { DEFAULT_SHARD_LIMITS, scanShards, ShardSetWriter, type ShardLimits } from '../dataset/shard_set.ts';
 import { discoverChains, readClusterFile, type ChainSpec } from './chain_inputs.ts';
@@ -111,6 +111,8 @@ async function runBuild(options: BuildOptions, outDir: string, progress: Progres
     options.maxTemplateDate !== undefined ? { kind: 'global', date: options.maxTemplateDate } : { kind: 'before_release', days: TEMPLATE_DAYS_BEFORE_RELEASE };
   const featureConfig = JSON.stringify({ transforms: 'openfold_nonensembled_train', msa_order: 'sorted', template_cutoff: cutoff, filters });
 
+  // Temporaries of an earlier run killed while writing the index or the cache.
+  for (const name of readdirSync(outDir)) if (isTemporaryName(name)) rmSync(join(outDir, name), { force: true });
   const scan = scanShards(outDir);
   for (const name of scan.removedTemporaries) progress.log(`removed unfinished ${name} of an earlier run`);
   for (const name of scan.recovered) progress.log(`recovered ${name} (its sidecar was missing)`);

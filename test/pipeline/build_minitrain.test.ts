@@ -103,6 +103,7 @@ test('build, rebuild (all skipped), and validate clean on minitrain', async (t) 
     const before = await readIndex(join(out, 'index.parquet'));
     rmSync(join(out, 'shards', 'shard-00000.json'));
     writeFileSync(join(out, 'shards', 'shard-00001.arrow.tmp-99999-1'), 'half a shard');
+    writeFileSync(join(out, 'index.parquet.tmp-99999'), 'half an index');
     const again = await runCli(args);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /recovered shard-00000\.arrow \(its sidecar was missing\)/);
@@ -110,6 +111,7 @@ test('build, rebuild (all skipped), and validate clean on minitrain', async (t) 
     assert.equal(JSON.parse(again.stdout).skipped, 19);
     assert.deepEqual((await readIndex(join(out, 'index.parquet'))).rows, before.rows);
     assert.deepEqual(readdirSync(join(out, 'shards')).sort(), ['shard-00000.arrow', 'shard-00000.json']);
+    assert.deepEqual(readdirSync(out).sort(), ['chain_data_cache.json', 'errors.jsonl', 'index.parquet', 'shards', 'summary.json']);
   });
 
   await t.test('resuming with other options is refused (no mixed dataset)', async () => {
