@@ -13,7 +13,7 @@
 // Row-wise dropout shares its mask along axis -3, column-wise along -2
 // (suppl. 1.11.6).
 import type { Tensor } from '../core/tensor.ts';
-import { add, dropout } from '../autograd/index.ts';
+import { add, dropout, scope } from '../autograd/index.ts';
 import type { MsaStackConfig } from './config_types.ts';
 import { msaColumnAttention } from './msa_column_attention.ts';
 import { msaColumnGlobalAttention } from './msa_column_global_attention.ts';
@@ -40,11 +40,13 @@ export interface PairStackOptions {
 
 /** The pair half of a block (OpenFold PairStack): Alg. 11-15, in that order. */
 export function pairStack(p: ParamView, rt: ModelRuntime, z: Tensor, pairMask: Tensor, o: PairStackOptions): Tensor {
-  z = addDropout(rt, z, triangleMultiplication(p.sub('tri_mul_out'), z, pairMask, true), o.dropout, -3);
-  z = addDropout(rt, z, triangleMultiplication(p.sub('tri_mul_in'), z, pairMask, false), o.dropout, -3);
-  z = addDropout(rt, z, triangleAttention(p.sub('tri_att_start'), z, pairMask, o.heads, true), o.dropout, -3);
-  z = addDropout(rt, z, triangleAttention(p.sub('tri_att_end'), z, pairMask, o.heads, false), o.dropout, -2);
-  return add(z, transition(p.sub('pair_transition'), z, o.maskTransition ? pairMask : null));
+  // each update in its own scope: its intermediates are freed (or kept only
+  // by the tape) as soon as the residual add is done
+  z = scope(() => addDropout(rt, z, triangleMultiplication(p.sub('tri_mul_out'), z, pairMask, true), o.dropout, -3));
+  z = scope(() => addDropout(rt, z, triangleMultiplication(p.sub('tri_mul_in'), z, pairMask, false), o.dropout, -3));
+  z = scope(() => addDropout(rt, z, triangleAttention(p.sub('tri_att_start'), z, pairMask, o.heads, true), o.dropout, -3));
+  z = scope(() => addDropout(rt, z, triangleAttention(p.sub('tri_att_end'), z, pairMask, o.heads, false), o.dropout, -2));
+  return scope(() => add(z, transition(p.sub('pair_transition'), z, o.maskTransition ? pairMask : null)));
 }
 
 export interface MsaBlockArgs {
@@ -65,13 +67,12 @@ export interface MsaBlockOptions {
 
 export function msaBlock(p: ParamView, rt: ModelRuntime, a: MsaBlockArgs, o: MsaBlockOptions): { m: Tensor; z: Tensor } {
   const s = o.stack;
-  let m = addDropout(rt, a.m, msaRowAttentionWithPairBias(p.sub('msa_att_row'), a.m, a.z, a.msaMask, s.no_heads_msa), s.msa_dropout, -3);
-  const col = o.globalColumnAttention
+  let m = scope(() => addDropout(rt, a.m, msaRowAttentionWithPairBias(p.sub('msa_att_row'), a.m, a.z, a.msaMask, s.no_heads_msa), s.msa_dropout, -3));
+  m = scope(() => add(m, o.globalColumnAttention
     ? msaColumnGlobalAttention(p.sub('msa_att_col'), m, a.msaMask, s.no_heads_msa, o.eps)
-    : msaColumnAttention(p.sub('msa_att_col'), m, a.msaMask, s.no_heads_msa);
-  m = add(m, col);
-  m = add(m, transition(p.sub('msa_transition'), m, o.maskTransition ? a.msaMask : null));
-  let z = add(a.z, outerProductMean(p.sub('outer_product_mean'), m, a.msaMask));
+    : msaColumnAttention(p.sub('msa_att_col'), m, a.msaMask, s.no_heads_msa)));
+  m = scope(() => add(m, transition(p.sub('msa_transition'), m, o.maskTransition ? a.msaMask : null)));
+  let z = scope(() => add(a.z, outerProductMean(p.sub('outer_product_mean'), m, a.msaMask)));
   z = pairStack(p.sub('pair_stack'), rt, z, a.pairMask, { heads: s.no_heads_pair, dropout: s.pair_dropout, maskTransition: o.maskTransition });
   return { m, z };
 }

@@ -3,7 +3,7 @@
 // extra-MSA stack (4 blocks, pair output only). OpenFold evoformer.EvoformerStack
 // / ExtraMSAStack.
 import type { Tensor } from '../core/tensor.ts';
-import { reshape, slice } from '../autograd/index.ts';
+import { reshape, scope, slice } from '../autograd/index.ts';
 import type { AlphaFoldConfig } from './config_types.ts';
 import { msaBlock, type MsaBlockArgs } from './evoformer_block.ts';
 import type { ParamView } from './params.ts';
@@ -20,9 +20,9 @@ export function evoformerStack(p: ParamView, rt: ModelRuntime, c: AlphaFoldConfi
   const stack = c.model.evoformer_stack;
   let { m, z } = a;
   for (let i = 0; i < stack.no_blocks; i++) {
-    ({ m, z } = msaBlock(p.sub(`blocks.${i}`), rt, { m, z, msaMask: a.msaMask, pairMask: a.pairMask }, {
+    ({ m, z } = scope(() => msaBlock(p.sub(`blocks.${i}`), rt, { m, z, msaMask: a.msaMask, pairMask: a.pairMask }, {
       stack, globalColumnAttention: false, maskTransition: c.model._mask_trans, eps: c.globals.eps,
-    }));
+    })));
   }
   const [, n, cm] = m.shape as [number, number, number];
   const s = p.linear('linear', reshape(slice(m, [0, 0, 0], [1, n, cm]), [n, cm]));
@@ -34,9 +34,9 @@ export function extraMsaStack(p: ParamView, rt: ModelRuntime, c: AlphaFoldConfig
   const stack = c.model.extra_msa.extra_msa_stack;
   let { m, z } = a;
   for (let i = 0; i < stack.no_blocks; i++) {
-    ({ m, z } = msaBlock(p.sub(`blocks.${i}`), rt, { m, z, msaMask: a.msaMask, pairMask: a.pairMask }, {
+    ({ m, z } = scope(() => msaBlock(p.sub(`blocks.${i}`), rt, { m, z, msaMask: a.msaMask, pairMask: a.pairMask }, {
       stack, globalColumnAttention: true, maskTransition: c.model._mask_trans, eps: c.globals.eps,
-    }));
+    })));
   }
   return z;
 }

@@ -9,7 +9,7 @@
 // Translations are in nm inside the loop and scaled by trans_scale_factor
 // (10) for every output.
 import type { Tensor } from '../core/tensor.ts';
-import { add, concat, dropout, mulScalar, relu } from '../autograd/index.ts';
+import { add, concat, dropout, mulScalar, relu, scope } from '../autograd/index.ts';
 import type { StructureModuleConfig } from './config_types.ts';
 import { frameToAtom14Positions, torsionAnglesToFrames } from './all_atom.ts';
 import { angleResnet } from './angle_resnet.ts';
@@ -64,6 +64,12 @@ export function structureModule(
   const layers: StructureLayerOutput[] = [];
   const scale = cfg.trans_scale_factor;
   for (let i = 0; i < cfg.no_blocks; i++) {
+    // one scope per layer: only the layer's outputs, s and the frames leave it
+    const prev = frames;
+    const sIn = s;
+    const layer = scope(() => {
+    let s = sIn;
+    let frames = prev;
     const rigid: Rigid = { rot: quatToRot(frames.quat), trans: frames.trans };
     s = add(s, invariantPointAttention(p.sub('ipa'), cfg, s, z, rigid, seqMask));
     if (rt.training && cfg.dropout_rate > 0) s = dropout(s, cfg.dropout_rate, rt.nextSeed());
@@ -74,12 +80,16 @@ export function structureModule(
     const { unnormalized, angles } = angleResnet(p.sub('angle_resnet'), cfg, s, sInitial);
     const sidechainFrames = torsionAnglesToFrames(backbone, angles, aatype);
     const positions = frameToAtom14Positions(sidechainFrames, aatype);
-    layers.push({
+    const out: StructureLayerOutput = {
       frames: concat([frames.quat, backbone.trans], -1),
       backbone, sidechainFrames, unnormalizedAngles: unnormalized, angles, positions, states: s,
-    });
+    };
     // stop_rot_gradient: the next layer sees the rotation as a constant
-    frames = { quat: detach(frames.quat), trans: frames.trans };
+    return { out, s, frames: { quat: detach(frames.quat), trans: frames.trans } };
+    });
+    layers.push(layer.out);
+    s = layer.s;
+    frames = layer.frames;
   }
   return { layers, single: s };
 }

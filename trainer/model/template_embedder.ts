@@ -5,7 +5,7 @@
 // is present. With embed_angles, the template angle features give extra MSA
 // rows: Linear -> ReLU -> Linear (template_single_embedder).
 import type { Tensor } from '../core/tensor.ts';
-import { mulScalar, relu } from '../autograd/index.ts';
+import { mulScalar, relu, scope } from '../autograd/index.ts';
 import type { AlphaFoldConfig } from './config_types.ts';
 import { floatTensor, type HostArray } from './host_tensor.ts';
 import type { ParamView } from './params.ts';
@@ -39,9 +39,11 @@ export function templateEmbedder(p: ParamView, rt: ModelRuntime, c: AlphaFoldCon
   const slots = { aatype: b.template_aatype, pseudoBeta: b.template_pseudo_beta, pseudoBetaMask: b.template_pseudo_beta_mask, allAtomMask: b.template_all_atom_mask };
   const embedded: Tensor[] = [];
   for (let t = 0; t < nT; t++) {
-    const feat = floatTensor(templatePairFeat(templateSlot(slots, t), tc.distogram, tc.inf, tc.use_unit_vector), rt.place);
-    const emb = p.sub('template_pair_embedder').linear('linear', feat);
-    embedded.push(templatePairStack(p.sub('template_pair_stack'), rt, tc.template_pair_stack, emb, pairMask, c.model._mask_trans));
+    embedded.push(scope(() => {
+      const feat = floatTensor(templatePairFeat(templateSlot(slots, t), tc.distogram, tc.inf, tc.use_unit_vector), rt.place);
+      const emb = p.sub('template_pair_embedder').linear('linear', feat);
+      return templatePairStack(p.sub('template_pair_stack'), rt, tc.template_pair_stack, emb, pairMask, c.model._mask_trans);
+    }));
   }
   let pair = templatePointwiseAttention(p.sub('template_pointwise_att'), embedded, z, b.template_mask.data, tc.template_pointwise_attention.no_heads);
   const anyTemplate = b.template_mask.data.some((v) => v !== 0);

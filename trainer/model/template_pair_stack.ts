@@ -8,7 +8,7 @@
 //   t += PairTransition(t)                               Alg. 15
 // and a final LayerNorm after the last block.
 import type { Tensor } from '../core/tensor.ts';
-import { add } from '../autograd/index.ts';
+import { add, scope } from '../autograd/index.ts';
 import type { TemplatePairStackConfig } from './config_types.ts';
 import { addDropout } from './evoformer_block.ts';
 import type { ParamView } from './params.ts';
@@ -30,8 +30,10 @@ export function templatePairStack(p: ParamView, rt: ModelRuntime, cfg: TemplateP
       x = addDropout(rt, x, triangleMultiplication(b.sub('tri_mul_out'), x, pairMask, true), rate, -3);
       return addDropout(rt, x, triangleMultiplication(b.sub('tri_mul_in'), x, pairMask, false), rate, -3);
     };
-    t = cfg.tri_mul_first ? attention(multiplication(t)) : multiplication(attention(t));
-    t = add(t, transition(b.sub('pair_transition'), t, maskTransition ? pairMask : null));
+    const x = t;
+    t = scope(() => (cfg.tri_mul_first ? attention(multiplication(x)) : multiplication(attention(x))));
+    const y = t;
+    t = scope(() => add(y, transition(b.sub('pair_transition'), y, maskTransition ? pairMask : null)));
   }
   return p.layerNorm('layer_norm', t);
 }
