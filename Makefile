@@ -56,22 +56,35 @@ $(NATIVE): $(NATIVE_SOURCES)
 
 # GPU workflow (see README "Native core and GPU runs"). The GPU machine has no
 # Node and no registry: device-bundle packs into .device/ the node binary
-# (xz), the Node-API headers, the core's sources, the GPU tests and benchmarks
-# bundled to single JS files (esbuild, brought by tsx) and run.sh, which builds
-# the core there for sm_90 and runs them: `bash .device/run.sh test|bench|all`.
-# test-gpu and bench-gpu are what run.sh runs where a GPU and Node exist.
+# (stripped, xz, split into parts of NODE_PART_BYTES so that each part fits
+# beside the tracked tree in one device call), and .device/payload/: the
+# Node-API headers, the core's sources, the GPU tests and benchmarks bundled
+# to single JS files (esbuild, brought by tsx) and run.sh, which gathers the
+# node parts, builds the core there for sm_90 and runs them:
+#   one call per part but the last:  bash .device/payload/run.sh stash
+#   (or, where they all fit: carry .device whole)  then  run.sh test|bench|all
+# test-gpu and bench-gpu are what run.sh runs, where a GPU and Node exist.
 DEVICE := .device
 ESBUILD := node_modules/.bin/esbuild
+NODE_PART_BYTES ?= 5500000
+ESBUILD_FLAGS := --bundle --platform=node --format=esm --target=node20 --log-level=warning
 device-bundle: install
-	rm -rf $(DEVICE) && mkdir -p $(DEVICE)/include $(DEVICE)/core
-	xz -T0 -6 -c "$$(command -v node)" > $(DEVICE)/node.xz
+	@mkdir -p $(DEVICE)
+	@if [ ! -f $(DEVICE)/node.parts ]; then \
+	  echo "compressing node (strip + xz -9e, about a minute)" >&2; \
+	  cp "$$(command -v node)" $(DEVICE)/node && strip $(DEVICE)/node && \
+	  xz -9e -T0 -c $(DEVICE)/node > $(DEVICE)/node.xz && rm $(DEVICE)/node && \
+	  split -b $(NODE_PART_BYTES) -d -a 2 $(DEVICE)/node.xz $(DEVICE)/node.xz.part- && rm $(DEVICE)/node.xz && \
+	  (cd $(DEVICE) && ls node.xz.part-* > node.parts); fi
+	rm -rf $(DEVICE)/payload && mkdir -p $(DEVICE)/payload/include $(DEVICE)/payload/core
+	cp $(DEVICE)/node.parts $(DEVICE)/payload/
 	cp $(NODE_API_INCLUDE)/node_api.h $(NODE_API_INCLUDE)/node_api_types.h \
-	   $(NODE_API_INCLUDE)/js_native_api.h $(NODE_API_INCLUDE)/js_native_api_types.h $(DEVICE)/include/
-	cp -r trainer/core/CMakeLists.txt trainer/core/src $(DEVICE)/core/
-	$(ESBUILD) test/gpu/ops.gpu.ts --bundle --platform=node --format=esm --target=node20 --log-level=warning --outfile=$(DEVICE)/ops_gpu.mjs
-	$(ESBUILD) test/gpu/bench.gpu.ts --bundle --platform=node --format=esm --target=node20 --log-level=warning --outfile=$(DEVICE)/bench_gpu.mjs
-	cp test/gpu/bench_torch.py test/gpu/run.sh $(DEVICE)/
-	@du -sh $(DEVICE) >&2
+	   $(NODE_API_INCLUDE)/js_native_api.h $(NODE_API_INCLUDE)/js_native_api_types.h $(DEVICE)/payload/include/
+	cp -r trainer/core/CMakeLists.txt trainer/core/src $(DEVICE)/payload/core/
+	$(ESBUILD) test/gpu/ops.gpu.ts $(ESBUILD_FLAGS) --outfile=$(DEVICE)/payload/ops_gpu.mjs
+	$(ESBUILD) test/gpu/bench.gpu.ts $(ESBUILD_FLAGS) --outfile=$(DEVICE)/payload/bench_gpu.mjs
+	cp test/gpu/bench_torch.py test/gpu/run.sh $(DEVICE)/payload/
+	@ls -l $(DEVICE) >&2
 
 test-gpu: native
 	node --import tsx test/gpu/ops.gpu.ts

@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# Runs on the GPU machine from the bundle made by `make device-bundle`
-# (carried as .device/): unpacks Node, builds the core for sm_90 with CMake
-# (cuBLASLt found there), then runs the GPU tests and/or benchmarks.
-#   bash .device/run.sh test|bench|all
+# Runs on the GPU machine from the bundle made by `make device-bundle`:
+# gathers the parts of the compressed node binary (.device/node.xz.part-*,
+# carried in earlier calls with `stash`, or all at once), builds the core for
+# sm_90 with CMake (cuBLASLt found there), then runs the GPU tests and/or
+# benchmarks.
+#   bash .device/payload/run.sh stash|test|bench|all
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 what="${1:-all}"
 work=/tmp/scalefold-device
-mkdir -p "$work/bin"
-[ -x "$work/bin/node" ] || xz -dc "$here/node.xz" > "$work/bin/node"
-chmod +x "$work/bin/node"
+parts="$work/node-parts"
+mkdir -p "$work/bin" "$parts"
+for p in "$here"/../node.xz.part-*; do [ -f "$p" ] && cp "$p" "$parts/"; done
+if [ "$what" = stash ]; then
+  echo "node parts here: $(cd "$parts" && ls | tr '\n' ' ')"
+  exit 0
+fi
+if [ ! -x "$work/bin/node" ]; then
+  missing=0
+  while read -r p; do [ -f "$parts/$p" ] || { echo "missing node part $p (stash it in an earlier call on this machine)" >&2; missing=1; }; done < "$here/node.parts"
+  [ $missing = 0 ] || exit 2
+  (cd "$parts" && cat $(cat "$here/node.parts")) | xz -dc > "$work/bin/node"
+  chmod +x "$work/bin/node"
+fi
 "$work/bin/node" --version
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv,noheader || true
 cmake -S "$here/core" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
