@@ -77,9 +77,10 @@ __global__ void __launch_bounds__(kRows) attentionForwardKernel(AttentionParams 
       A tileMax = -INFINITY;
 #pragma unroll
       for (int jj = 0; jj < kTileKeys; ++jj) {
-        A dot = 0;
+        A dot4[4] = {0, 0, 0, 0};
 #pragma unroll
-        for (int c = 0; c < D; ++c) dot += qr[c] * ks[jj][c];
+        for (int c = 0; c < D; ++c) dot4[c & 3] += qr[c] * ks[jj][c];
+        A dot = (dot4[0] + dot4[1]) + (dot4[2] + dot4[3]);
         s[jj] = dot + (p.hasBias ? bs[threadIdx.x][jj] : A(0)) + ms[jj];
         tileMax = fmax(tileMax, s[jj]);
       }
@@ -194,12 +195,15 @@ __global__ void __launch_bounds__(kRows) attentionDqKernel(AttentionParams p, At
     if (live) {
 #pragma unroll 4
       for (int jj = 0; jj < kTileKeys; ++jj) {
-        A dot = 0, dP = 0;
+        // four partial sums per dot product: independent FMA chains (ILP)
+        A dot4[4] = {0, 0, 0, 0}, dP4[4] = {0, 0, 0, 0};
 #pragma unroll
         for (int c = 0; c < D; ++c) {
-          dot += qr[c] * ks[jj][c];
-          dP += gr[c] * vs[jj][c];
+          dot4[c & 3] += qr[c] * ks[jj][c];
+          dP4[c & 3] += gr[c] * vs[jj][c];
         }
+        A dot = (dot4[0] + dot4[1]) + (dot4[2] + dot4[3]);
+        A dP = (dP4[0] + dP4[1]) + (dP4[2] + dP4[3]);
         A pr = exp(dot + (p.hasBias ? bs[threadIdx.x][jj] : A(0)) + ms[jj] - li);
         A dS = pr * (dP - di);
 #pragma unroll
@@ -266,12 +270,14 @@ __global__ void __launch_bounds__(kRows) attentionDkvKernel(AttentionParams p, A
 #pragma unroll 2
       for (int ii = 0; ii < iend; ++ii) {
         int64_t i = i0 + ii;
-        A dot = 0, dP = 0;
+        A dot4[4] = {0, 0, 0, 0}, dP4[4] = {0, 0, 0, 0};
 #pragma unroll
         for (int c = 0; c < D; ++c) {
-          dot += qs[ii][c] * kr[c];
-          dP += gs[ii][c] * vr[c];
+          dot4[c & 3] += qs[ii][c] * kr[c];
+          dP4[c & 3] += gs[ii][c] * vr[c];
         }
+        A dot = (dot4[0] + dot4[1]) + (dot4[2] + dot4[3]);
+        A dP = (dP4[0] + dP4[1]) + (dP4[2] + dP4[3]);
         A bij = p.hasBias ? load(bias[(h * p.q + i) * p.k + j]) : A(0);
         A pr = exp(dot + bij + mb - ls[ii]);
         A dS = pr * (dP - dls[ii]);
