@@ -1,17 +1,128 @@
-// `scalefold pretrain`: AlphaFold2 initial training. Not built yet: the command
-// says so and fails, rather than pretending to train.
-import { EXIT_BAD_INPUT, type Command } from '../../pipeline/cli/command.ts';
-import { log } from '../../pipeline/cli/log.ts';
+// `scalefold pretrain`: AlphaFold2 initial training from a built dataset
+// (trainer/train/pretrain_run.ts). Without --data it trains on the embedded
+// default: the minitrain fixture chains, built once into runs/datasets/
+// (a build resumes, so a second run reuses it), three chains held out for
+// validation. On a machine whose core sees a usable GPU the default is the
+// initial-training preset on CUDA; otherwise the tiny preset on the CPU.
+import { resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { EXIT_BAD_INPUT, EXIT_OK, UsageError, optionalInteger, optionalString, parseCommandArgs, type Command } from '../../pipeline/cli/command.ts';
+import { log, writeResult } from '../../pipeline/cli/log.ts';
+import { buildDataset } from '../../pipeline/build/build_dataset.ts';
+import { Progress } from '../../pipeline/build/progress.ts';
+import { cudaInfo } from '../core/tensor.ts';
+import { loadConfig, presetNames } from '../model/config.ts';
+import { pretrain } from '../train/pretrain_run.ts';
+import { cpuDemoRun, initialTrainingRun, perStepForModel } from '../train/train_config.ts';
+
+const REPO = resolve(import.meta.dirname, '..', '..');
+export const DEFAULT_RUN_DIR = 'runs/pretrain-default';
+export const DEFAULT_DATASETS = 'runs/datasets';
+/** Minitrain chains held out of the default training set (no other chain of their entries is in it). */
+export const DEFAULT_VALIDATION_CHAINS = ['102m_A', '1ubq_A', '2crb_A'];
+const MINITRAIN_CHAINS = ['102m_A', '1k1a_A', '1psm_A', '1ubq_A', '2crb_A', '2q2k_A', '2q2k_B', '3u8v_A', '3u8v_B', '3zee_A',
+  '4dmd_A', '4dmd_B', '4i6p_A', '4zey_A', '5kc1_A', '5kc1_B', '5zyh_A', '7zzx_B', '8f9h_A'];
+const CPU_DEFAULT_STEPS = 50;
+const GPU_DEFAULT_STEPS = 100;
+
+const HELP = `usage: scalefold pretrain [--data DATASET_DIR] [--val DATASET_DIR] [--out RUN_DIR]
+                          [--config PRESET] [--device cpu|cuda] [--steps N] [--resume]
+                          [--eval-every N] [--checkpoint-every N] [--seed N] [--crop N]
+                          [--order strict|ready-first] [--json]
+
+Trains AlphaFold2 (initial training: Adam 0.9/0.999/1e-6, AlphaFold's
+learning-rate schedule, clipping to global norm 0.1, weight averaging) on a
+dataset built by 'scalefold build'. The loader prepares the next samples in
+worker threads while a step computes; every --eval-every steps the averaged
+weights are evaluated on --val in a worker thread (lDDT-Ca, distogram,
+pLDDT) while training goes on.
+
+  --data DIR            training dataset (default: the minitrain fixture chains, built
+                        into ${DEFAULT_DATASETS}/ on first use, minus ${DEFAULT_VALIDATION_CHAINS.join(', ')})
+  --val DIR             validation dataset (default with the default data: the held-out chains)
+  --out RUN_DIR         checkpoints/, metrics.jsonl and *.svg plots (default ${DEFAULT_RUN_DIR});
+                        an existing run there is replaced unless --resume
+  --resume              continue from the newest complete checkpoint in RUN_DIR
+  --config PRESET       ${presetNames().join(', ')} (default: initial_training on a GPU, tiny on CPU)
+  --device cpu|cuda     default: cuda when the native core sees a usable GPU
+  --steps N             total optimizer steps (default ${CPU_DEFAULT_STEPS} on CPU, ${GPU_DEFAULT_STEPS} on a GPU)
+  --eval-every N        evaluate every N steps (0: never; default 20 CPU / 50 GPU)
+  --checkpoint-every N  checkpoint every N steps (default as --eval-every); also at exit
+  --seed N              sampler, initialisation and dropout seed (default 0)
+  --crop N              crop size (default: 64 on CPU, the preset's on a GPU)
+  --order O             loader delivery: strict (default on CPU: bit-exact resume) or ready-first
+  --json                print the run summary as JSON on stdout
+
+SIGINT/SIGTERM finish the step in hand, write a checkpoint and exit.`;
+
+async function defaultDatasets(): Promise<{ train: string; val: string }> {
+  const train = resolve(DEFAULT_DATASETS, 'minitrain-train');
+  const val = resolve(DEFAULT_DATASETS, 'minitrain-val');
+  const common = {
+    mmcifDir: resolve(REPO, 'test/fixtures/minitrain/mmcifs'), alignmentDir: resolve(REPO, 'test/fixtures/minitrain/alignments'), threads: 2,
+    progress: new Progress(new PassThrough() as unknown as NodeJS.WriteStream, false),
+  };
+  log(`building the default datasets in ${DEFAULT_DATASETS}/ (reused when complete)`);
+  for (const [outDir, chains] of [[train, MINITRAIN_CHAINS.filter((c) => !DEFAULT_VALIDATION_CHAINS.includes(c))], [val, DEFAULT_VALIDATION_CHAINS]] as const) {
+    const s = await buildDataset({ ...common, outDir, chains });
+    if (s.rows === 0) throw new Error(`default dataset ${outDir}: no chain was built (${s.failed} failed)`);
+  }
+  return { train, val };
+}
 
 export const pretrainCommand: Command = {
   name: 'pretrain',
-  summary: 'train AlphaFold2 from a built dataset (not built yet)',
-  help: `usage: scalefold pretrain [--data DATASET_DIR] [--out RUN_DIR] ...
+  summary: 'train AlphaFold2 from a built dataset (checkpoints, metrics.jsonl, plots)',
+  help: HELP,
+  async run(args: string[]): Promise<number> {
+    const parsed = parseCommandArgs(args, {
+      data: { type: 'string' }, val: { type: 'string' }, out: { type: 'string' }, config: { type: 'string' },
+      device: { type: 'string' }, steps: { type: 'string' }, resume: { type: 'boolean' }, 'eval-every': { type: 'string' },
+      'checkpoint-every': { type: 'string' }, seed: { type: 'string' }, crop: { type: 'string' }, order: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const v = parsed.values;
+    const gpu = cudaInfo().usable;
+    const device = optionalString(v, 'device') ?? (gpu ? 'cuda' : 'cpu');
+    if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${device}'`);
+    if (device === 'cuda' && !gpu) {
+      log('scalefold pretrain: --device cuda, but the native core sees no usable GPU (built without nvcc, or no device)');
+      return EXIT_BAD_INPUT;
+    }
+    const preset = optionalString(v, 'config') ?? (device === 'cuda' ? 'initial_training' : 'tiny');
+    if (!presetNames().includes(preset)) throw new UsageError(`--config must be one of ${presetNames().join(', ')}, got '${preset}'`);
+    const config = loadConfig(preset);
+    const steps = optionalInteger(v, 'steps', 1) ?? (device === 'cuda' ? GPU_DEFAULT_STEPS : CPU_DEFAULT_STEPS);
+    const train = device === 'cuda' ? initialTrainingRun(config, steps) : cpuDemoRun(config, steps);
+    train.evalEvery = optionalInteger(v, 'eval-every', 0) ?? train.evalEvery;
+    train.checkpointEvery = optionalInteger(v, 'checkpoint-every', 0) ?? train.evalEvery;
+    train.seed = optionalInteger(v, 'seed', 0) ?? train.seed;
+    const crop = optionalInteger(v, 'crop', 1);
+    if (crop !== undefined) train.perStep = { ...train.perStep, cropSize: crop };
+    if (device === 'cuda') train.perStep = perStepForModel(config, { cropSize: train.perStep.cropSize });
+    const order = optionalString(v, 'order') ?? train.order;
+    if (order !== 'strict' && order !== 'ready-first') throw new UsageError(`--order must be strict or ready-first, got '${order}'`);
+    train.order = order;
 
-Training is not built yet: the model, the native core and the training loop are
-open issues. This command exits with status 1 and trains nothing.`,
-  async run(): Promise<number> {
-    log('scalefold pretrain: training is not built yet (the native core, the model and the training loop are still to come); nothing was trained.');
-    return EXIT_BAD_INPUT;
+    let dataDir = optionalString(v, 'data');
+    let valDir = optionalString(v, 'val');
+    if (dataDir === undefined) {
+      const d = await defaultDatasets();
+      dataDir = d.train;
+      valDir ??= d.val;
+    }
+    const outDir = resolve(optionalString(v, 'out') ?? DEFAULT_RUN_DIR);
+    log(`pretrain: preset ${preset} on ${device}, ${steps} steps, crop ${train.perStep.cropSize}, up to ${train.perStep.maxPasses} forward passes, ` +
+      `data ${dataDir}${valDir ? `, validation ${valDir} every ${train.evalEvery} steps` : ''}, run dir ${outDir}`);
+    const summary = await pretrain({
+      dataDir: resolve(dataDir), valDir: valDir ? resolve(valDir) : undefined, outDir, preset,
+      place: { dtype: 'float32', device }, train, resume: v.resume === true,
+    });
+    const last = summary.evals.at(-1);
+    log(`pretrain: ${summary.steps - summary.startStep} steps (${summary.startStep} -> ${summary.steps}) in ${summary.seconds.toFixed(1)} s` +
+      `${last ? `, lDDT-Ca ${last.metrics.lddt_ca.toFixed(3)} at step ${last.step}` : ''}; checkpoint ${summary.checkpoint}; metrics ${summary.metricsPath}` +
+      (summary.interrupted ? ' (interrupted: run again with --resume to continue)' : ''));
+    if (v.json === true) writeResult(JSON.stringify({ ...summary, evals: summary.evals.map((e) => ({ step: e.step, lddt_ca: e.metrics.lddt_ca, seconds: e.seconds })) }));
+    return EXIT_OK;
   },
 };

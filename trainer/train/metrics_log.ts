@@ -1,0 +1,88 @@
+// metrics.jsonl of a run: one JSON object per line, `"kind": "step"` per
+// optimizer step and `"kind": "eval"` per evaluation, each with the step it
+// belongs to. A resumed run keeps the lines of the steps its checkpoint
+// covers and drops the rest (a killed run may have logged steps past its
+// last checkpoint).
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+export interface StepRecord {
+  kind: 'step';
+  step: number;
+  sample_step: number;
+  chain_id: string;
+  forward_passes: number;
+  loss: number;
+  /** Every term of the loss breakdown (OpenFold's names). */
+  terms: Record<string, number>;
+  lr: number;
+  grad_norm: number;
+  samples_per_s: number;
+  step_ms: number;
+  data_wait_ms: number;
+  forward_ms: number;
+  backward_ms: number;
+  optimizer_ms: number;
+  /** Main-thread time spent handing work to the evaluator and the checkpoint writer. */
+  bookkeeping_ms: number;
+  /** Evaluations running in the worker during this step. */
+  evals_in_flight: number;
+}
+
+export interface EvalRecord {
+  kind: 'eval';
+  step: number;
+  lddt_ca: number;
+  distogram: number;
+  plddt: number;
+  plddt_loss: number;
+  chains: number;
+  eval_seconds: number;
+  /** Optimizer steps the trainer finished between submitting this evaluation and its result. */
+  steps_during_eval: number;
+}
+
+export type MetricsRecord = StepRecord | EvalRecord;
+
+export class MetricsLog {
+  readonly records: MetricsRecord[] = [];
+
+  private constructor(readonly path: string) {}
+
+  /** A fresh log (an old file is replaced). */
+  static fresh(path: string): MetricsLog {
+    writeFileSync(path, '');
+    return new MetricsLog(path);
+  }
+
+  /** The log of a resumed run: lines of steps <= `step` kept, the rest dropped. */
+  static resume(path: string, step: number): MetricsLog {
+    const log = new MetricsLog(path);
+    if (existsSync(path)) {
+      for (const line of readFileSync(path, 'utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        try {
+          const r = JSON.parse(line) as MetricsRecord;
+          if (r.step <= step) log.records.push(r);
+        } catch {
+          // a line cut by a kill
+        }
+      }
+    }
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, log.records.map((r) => JSON.stringify(r) + '\n').join(''));
+    renameSync(tmp, path);
+    return log;
+  }
+
+  append(record: MetricsRecord): void {
+    this.records.push(record);
+    appendFileSync(this.path, JSON.stringify(record) + '\n');
+  }
+
+  steps(): StepRecord[] {
+    return this.records.filter((r): r is StepRecord => r.kind === 'step');
+  }
+  evals(): EvalRecord[] {
+    return this.records.filter((r): r is EvalRecord => r.kind === 'eval');
+  }
+}

@@ -1,0 +1,215 @@
+// The training loop of `scalefold pretrain` (AlphaFold2 suppl. 1.11, OpenFold's
+// train_openfold.py; ScaleFold's rule that a step waits on nothing but the
+// compute): batches come from the prefetching loader (its worker threads
+// prepare the next samples while this thread computes), each step is
+// forward + loss + backward (train_step.ts) then clip + Adam + averaging
+// (optimizer_state.ts), evaluation of the averaged weights runs in a worker
+// thread (eval/async_evaluator.ts), checkpoints are encoded here and written
+// asynchronously (checkpoint.ts). SIGINT/SIGTERM finish the step in hand,
+// checkpoint and return.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { TrainingLoader } from '../../pipeline/loader/training_loader.ts';
+import { AsyncEvaluator, type EvalResult } from '../eval/async_evaluator.ts';
+import { loadConfig } from '../model/config.ts';
+import type { TensorPlacement } from '../model/host_tensor.ts';
+import { initParams } from '../model/param_init.ts';
+import { modelParamSpec } from '../model/param_spec.ts';
+import { ParamStore } from '../model/params.ts';
+import { trainingRuntime } from '../model/runtime.ts';
+import { batchFeatures } from './batch_features.ts';
+import { CHECKPOINT_FORMAT, encodeCheckpoint, latestCheckpoint, restoreSlots, writeCheckpoint, type CheckpointState, type WriteObserver } from './checkpoint.ts';
+import { learningRate } from './lr_schedule.ts';
+import { MetricsLog, type StepRecord } from './metrics_log.ts';
+import { OptimizerState } from './optimizer_state.ts';
+import { ProgressLine } from './progress_line.ts';
+import { writeRunPlots, PLOT_FILES } from './run_plots.ts';
+import type { TrainConfig } from './train_config.ts';
+import { forwardBackward, loadWeights } from './train_step.ts';
+
+export interface PretrainOptions {
+  dataDir: string;
+  valDir?: string;
+  outDir: string;
+  preset: string;
+  place: TensorPlacement;
+  train: TrainConfig;
+  resume: boolean;
+  /** Progress lines and notes (default: stderr). */
+  log?: (line: string) => void;
+  /** Tests: observes checkpoint writes chunk by chunk. */
+  checkpointObserver?: WriteObserver;
+}
+
+export interface PretrainSummary {
+  startStep: number;
+  steps: number;
+  losses: number[];
+  evals: EvalResult[];
+  checkpoint: string | null;
+  interrupted: boolean;
+  metricsPath: string;
+  seconds: number;
+}
+
+export const CHECKPOINT_DIR = 'checkpoints';
+export const METRICS_FILE = 'metrics.jsonl';
+
+/** The run's identity, stored in each checkpoint and checked on resume. */
+function runIdentity(o: PretrainOptions): Record<string, unknown> {
+  const t = o.train;
+  return { preset: o.preset, seed: t.seed, epochLength: t.epochLength, perStep: t.perStep, lr: t.lr, adam: t.adam, clipNorm: t.clipNorm, order: t.order, dtype: o.place.dtype };
+}
+
+export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
+  const started = performance.now();
+  const say = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const t = o.train;
+  const ckptDir = join(o.outDir, CHECKPOINT_DIR);
+  const metricsPath = join(o.outDir, METRICS_FILE);
+  mkdirSync(o.outDir, { recursive: true });
+
+  const config = loadConfig(o.preset);
+  const specs = modelParamSpec(config);
+  const opt = OptimizerState.fromWeights(specs, initParams(specs, t.seed), t.adam);
+  let step = 0;
+  let nextSampleStep = 0;
+  const consumedAhead = new Set<number>();
+  let metrics: MetricsLog;
+  const resumed = o.resume ? await latestCheckpoint(ckptDir) : null;
+  if (resumed) {
+    const identity = JSON.stringify(runIdentity(o));
+    if (JSON.stringify(resumed.state.run) !== identity) {
+      throw new Error(`${resumed.path} was written by another run configuration; start a fresh run (without --resume) or use the same options.\n checkpoint: ${JSON.stringify(resumed.state.run)}\n this run:   ${identity}`);
+    }
+    restoreSlots(opt.slots, resumed);
+    opt.adamStep = resumed.state.adamStep;
+    step = resumed.state.step;
+    nextSampleStep = resumed.state.nextSampleStep;
+    for (const s of resumed.state.consumedAhead) consumedAhead.add(s);
+    metrics = MetricsLog.resume(metricsPath, step);
+    say(`resuming ${resumed.path} at step ${step}`);
+  } else {
+    if (o.resume) say(`no checkpoint in ${ckptDir}: starting a fresh run`);
+    rmSync(ckptDir, { recursive: true, force: true });
+    for (const f of PLOT_FILES) rmSync(join(o.outDir, f), { force: true });
+    metrics = MetricsLog.fresh(metricsPath);
+  }
+  const startStep = step;
+  const params = ParamStore.fromValues(specs, opt.weights('param'), o.place.dtype, o.place.device);
+  const names = opt.slots.map((s) => s.name);
+
+  const remaining = Math.max(0, t.steps - step);
+  const loader = await TrainingLoader.open({
+    datasetDir: o.dataDir, perStep: t.perStep, sampler: { seed: t.seed, epochLength: t.epochLength },
+    workers: t.loaderWorkers, depth: t.loaderDepth, order: t.order,
+    startStep: nextSampleStep, steps: remaining + consumedAhead.size,
+  });
+
+  const evals: EvalResult[] = [];
+  let lastEval: { step: number; lddt: number } | null = metrics.evals().length > 0
+    ? { step: metrics.evals().at(-1)!.step, lddt: metrics.evals().at(-1)!.lddt_ca } : null;
+  const submittedAt = new Map<number, number>();
+  const evaluator = o.valDir && t.evalEvery > 0
+    ? new AsyncEvaluator({ valDir: o.valDir, preset: o.preset, perStep: t.perStep }, (r) => {
+      evals.push(r);
+      lastEval = { step: r.step, lddt: r.metrics.lddt_ca };
+      metrics.append({
+        kind: 'eval', step: r.step, lddt_ca: r.metrics.lddt_ca, distogram: r.metrics.distogram, plddt: r.metrics.plddt,
+        plddt_loss: r.metrics.plddt_loss, chains: r.metrics.chains.length, eval_seconds: r.seconds,
+        steps_during_eval: step - (submittedAt.get(r.step) ?? step),
+      });
+      writeRunPlots(o.outDir, metrics);
+    })
+    : null;
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (!stopping) say(`${signal}: finishing this step, then checkpointing`);
+    stopping = true;
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  let writing: Promise<string> | null = null;
+  let lastCheckpoint: string | null = resumed?.path ?? null;
+  let checkpointedStep = step;
+  const checkpoint = async (): Promise<void> => {
+    if (writing) lastCheckpoint = await writing;
+    const state: CheckpointState = {
+      format: CHECKPOINT_FORMAT, step, adamStep: opt.adamStep, nextSampleStep, consumedAhead: [...consumedAhead].sort((a, b) => a - b),
+      rng: { seed: t.seed, dropoutStream: 'dropout', samplerEpochLength: t.epochLength }, run: runIdentity(o),
+    };
+    writing = writeCheckpoint(ckptDir, encodeCheckpoint(opt.slots, state), 3, o.checkpointObserver);
+    checkpointedStep = step;
+  };
+
+  const progress = new ProgressLine(t.steps, say);
+  const losses: number[] = [];
+  try {
+    while (step < t.steps && !stopping) {
+      const waitStart = performance.now();
+      const batch = await loader.next();
+      const dataWait = performance.now() - waitStart;
+      if (batch === null) break;
+      const sampleStep = batch.sample.step;
+      if (consumedAhead.has(sampleStep)) {
+        consumedAhead.delete(sampleStep);
+        continue;
+      }
+      const f = batchFeatures(batch.layout, batch.bytes);
+      const rt = trainingRuntime(o.place, t.seed, sampleStep);
+      const fb = forwardBackward(params, rt, config, f, batch.passes, names);
+      const optStart = performance.now();
+      const lr = learningRate(step, t.lr);
+      const report = opt.apply(fb.grads, lr, t.clipNorm);
+      loadWeights(params, opt.slots, 'param', o.place);
+      const optimizerMs = performance.now() - optStart;
+      step += 1;
+      if (sampleStep === nextSampleStep) {
+        nextSampleStep += 1;
+        while (consumedAhead.has(nextSampleStep)) consumedAhead.delete(nextSampleStep++);
+      } else {
+        consumedAhead.add(sampleStep);
+      }
+      const bookStart = performance.now();
+      if (evaluator && step % t.evalEvery === 0) {
+        submittedAt.set(step, step);
+        evaluator.submit(step, opt.slots);
+      }
+      if (t.checkpointEvery > 0 && step % t.checkpointEvery === 0) await checkpoint();
+      const bookkeepingMs = performance.now() - bookStart;
+      const stepMs = dataWait + fb.forwardMs + fb.backwardMs + optimizerMs + bookkeepingMs;
+      const bd = fb.breakdown;
+      const terms: Record<string, number> = {};
+      for (const [k, v] of Object.entries(bd)) if (k !== 'loss') terms[k] = v;
+      const record: StepRecord = {
+        kind: 'step', step, sample_step: sampleStep, chain_id: batch.sample.chainId, forward_passes: batch.passes,
+        loss: bd.loss, terms, lr, grad_norm: report.gradNorm, samples_per_s: 1000 / stepMs, step_ms: stepMs,
+        data_wait_ms: dataWait, forward_ms: fb.forwardMs, backward_ms: fb.backwardMs, optimizer_ms: optimizerMs,
+        bookkeeping_ms: bookkeepingMs, evals_in_flight: evaluator?.inFlight ?? 0,
+      };
+      metrics.append(record);
+      losses.push(bd.loss);
+      progress.update(record, lastEval);
+    }
+    if (step !== checkpointedStep || lastCheckpoint === null) await checkpoint();
+    if (writing) lastCheckpoint = await writing;
+    if (evaluator) {
+      if (evaluator.inFlight > 0) say(`waiting for ${evaluator.inFlight} evaluation(s) to finish`);
+      await evaluator.drain();
+    }
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    await loader.close();
+    await evaluator?.close();
+    params.dispose();
+  }
+  writeRunPlots(o.outDir, metrics);
+  progress.done();
+  return {
+    startStep, steps: step, losses, evals, checkpoint: lastCheckpoint, interrupted: stopping, metricsPath,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
