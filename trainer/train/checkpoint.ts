@@ -70,8 +70,16 @@ async function fsyncPath(path: string): Promise<void> {
 /** Called after every chunk written (tests use it to kill the writer mid-file). */
 export type WriteObserver = (file: string, bytesWritten: number) => void;
 
+export interface WriteOptions {
+  /** Complete checkpoints to keep (older ones are removed). */
+  keep: number;
+  observe?: WriteObserver;
+  chunkBytes: number;
+}
+
 /** Writes a checkpoint atomically into `dir`; keeps the newest `keep` complete ones. */
-export async function writeCheckpoint(dir: string, payload: CheckpointPayload, keep = 3, observe?: WriteObserver): Promise<string> {
+export async function writeCheckpoint(dir: string, payload: CheckpointPayload, options: Partial<WriteOptions> = {}): Promise<string> {
+  const { keep = 3, observe, chunkBytes = CHUNK_BYTES } = options;
   mkdirSync(dir, { recursive: true });
   removeTemporaries(dir);
   const name = checkpointName(payload.state.step);
@@ -81,8 +89,8 @@ export async function writeCheckpoint(dir: string, payload: CheckpointPayload, k
   for (const f of payload.files) {
     const h = await open(join(tmp, f.name), 'w');
     try {
-      for (let at = 0; at < f.bytes.length; at += CHUNK_BYTES) {
-        const chunk = f.bytes.subarray(at, Math.min(at + CHUNK_BYTES, f.bytes.length));
+      for (let at = 0; at < f.bytes.length; at += chunkBytes) {
+        const chunk = f.bytes.subarray(at, Math.min(at + chunkBytes, f.bytes.length));
         await h.write(chunk, 0, chunk.length);
         observe?.(f.name, at + chunk.length);
       }

@@ -109,7 +109,6 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   const evals: EvalResult[] = [];
   let lastEval: { step: number; lddt: number } | null = metrics.evals().length > 0
     ? { step: metrics.evals().at(-1)!.step, lddt: metrics.evals().at(-1)!.lddt_ca } : null;
-  const submittedAt = new Map<number, number>();
   const evaluator = o.valDir && t.evalEvery > 0
     ? new AsyncEvaluator({ valDir: o.valDir, preset: o.preset, perStep: t.perStep }, (r) => {
       evals.push(r);
@@ -117,7 +116,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       metrics.append({
         kind: 'eval', step: r.step, lddt_ca: r.metrics.lddt_ca, distogram: r.metrics.distogram, plddt: r.metrics.plddt,
         plddt_loss: r.metrics.plddt_loss, chains: r.metrics.chains.length, eval_seconds: r.seconds,
-        steps_during_eval: step - (submittedAt.get(r.step) ?? step),
+        steps_during_eval: step - r.step,
       });
       writeRunPlots(o.outDir, metrics);
     })
@@ -140,7 +139,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       format: CHECKPOINT_FORMAT, step, adamStep: opt.adamStep, nextSampleStep, consumedAhead: [...consumedAhead].sort((a, b) => a - b),
       rng: { seed: t.seed, dropoutStream: 'dropout', samplerEpochLength: t.epochLength }, run: runIdentity(o),
     };
-    writing = writeCheckpoint(ckptDir, encodeCheckpoint(opt.slots, state), 3, o.checkpointObserver);
+    writing = writeCheckpoint(ckptDir, encodeCheckpoint(opt.slots, state), { observe: o.checkpointObserver });
     checkpointedStep = step;
   };
 
@@ -174,7 +173,6 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       }
       const bookStart = performance.now();
       if (evaluator && step % t.evalEvery === 0) {
-        submittedAt.set(step, step);
         evaluator.submit(step, opt.slots);
       }
       if (t.checkpointEvery > 0 && step % t.checkpointEvery === 0) await checkpoint();
