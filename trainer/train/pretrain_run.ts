@@ -147,6 +147,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   const losses: number[] = [];
   try {
     while (step < t.steps && !stopping) {
+      // One turn of the event loop per step: a batch already prefetched resolves
+      // as a microtask, which would starve signals and the evaluator's messages.
+      await new Promise<void>((done) => setImmediate(done));
+      if (stopping) break;
       const waitStart = performance.now();
       const batch = await loader.next();
       const dataWait = performance.now() - waitStart;
