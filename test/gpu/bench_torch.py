@@ -11,6 +11,24 @@ import torch.nn.functional as F
 dev = "cuda"
 
 
+def time_loop_ms(fn, inner=20, reps=10):
+    """Per-call median over `inner` back-to-back calls between one event pair."""
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        s = torch.cuda.Event(enable_timing=True)
+        e = torch.cuda.Event(enable_timing=True)
+        s.record()
+        for _ in range(inner):
+            fn()
+        e.record()
+        e.synchronize()
+        times.append(s.elapsed_time(e) / inner)
+    return statistics.median(times)
+
+
 def time_ms(fn, reps=20, warmup=3):
     for _ in range(warmup):
         fn()
@@ -98,7 +116,6 @@ for dtype in (torch.float32, torch.bfloat16):
     beta = (torch.rand(c, device=dev, dtype=dtype) * 2 - 1).requires_grad_()
     dy = torch.rand(rows, c, device=dev, dtype=dtype)
     with torch.no_grad():
-        fwd = time_ms(lambda: F.layer_norm(x, (c,), gamma, beta, 1e-5), reps=50)
-    y = F.layer_norm(x, (c,), gamma, beta, 1e-5)
-    both = time_ms(lambda: torch.autograd.grad(F.layer_norm(x, (c,), gamma, beta, 1e-5), (x, gamma, beta), dy), reps=50)
+        fwd = time_loop_ms(lambda: F.layer_norm(x, (c,), gamma, beta, 1e-5))
+    both = time_loop_ms(lambda: torch.autograd.grad(F.layer_norm(x, (c,), gamma, beta, 1e-5), (x, gamma, beta), dy))
     print(f"torch layer_norm\t[{rows}, {c}]\t{str(dtype)[6:]}\tfwd {fwd * 1000:.1f} us {2 * rows * c * es / fwd / 1e6:.0f} GB/s\tfwd+bwd {both * 1000:.1f} us")
