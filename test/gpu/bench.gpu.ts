@@ -124,7 +124,21 @@ for (const [label, B, H] of [['msa-row', 128, 8], ['triangle', 256, 4]] as const
     });
     const flops = 4 * B * H * Q * Q * D; // two products forward
     report(`attention\t${label} B${B} H${H} ${Q}x${Q} d${D} bias+mask+gate\t${dtype}\tfwd ${fwd.toFixed(3)} ms\tbwd ${bwd.toFixed(3)} ms\tfwd+bwd ${(fwd + bwd).toFixed(3)} ms\t(${((3.5 * flops) / (fwd + bwd) / 1e9).toFixed(1)} TFLOP/s at 3.5x the forward's products)`);
-    for (const t of [...inputs, dout]) t.dispose();
+    if (dtype === 'bfloat16') {
+      // the same without bias, mask and gate: what the bias gradient's atomics and the extra inputs cost
+      const plain = [q, k, v, null, null, null];
+      const fwdPlain = timeMs(() => {
+        runOp('attention', plain, {});
+      });
+      const [, rawPlain, lsePlain] = ag.scope(() => runOpAll('attention', plain, {}).map((t) => ag.keep(t)));
+      const bwdPlain = timeMs(() => {
+        runOp('attention_backward', [...plain, rawPlain, lsePlain, dout], {});
+      });
+      report(`attention\t${label} without bias/mask/gate\t${dtype}\tfwd ${fwdPlain.toFixed(3)} ms\tbwd ${bwdPlain.toFixed(3)} ms`);
+      rawPlain.dispose();
+      lsePlain.dispose();
+    }
+    for (const t of [...inputs, dout, outRaw, lse]) t.dispose();
   }
 }
 

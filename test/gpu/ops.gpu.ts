@@ -2,9 +2,11 @@
 // and the tolerances). Prints one row per (op, mode, tensor) and exits 1 on
 // any failure. Not part of `make test`: run by `make test-gpu` or
 // `.device/run.sh test` on a GPU machine.
-import { cudaInfo, memoryStats, type Tensor } from '../../trainer/core/tensor.ts';
+import { cudaInfo, memoryStats, tensor, type Tensor } from '../../trainer/core/tensor.ts';
+import { native } from '../../trainer/core/binding.ts';
+import { runOpAll } from '../../trainer/core/ops.ts';
 import * as ag from '../../trainer/autograd/index.ts';
-import { checkOp, printRows, randomValues, testDevice, type GpuInput, type Mode } from './gpu_harness.ts';
+import { checkOp, printRows, randomValues, rows, testDevice, type GpuInput, type Mode } from './gpu_harness.ts';
 
 const info = cudaInfo();
 if (!info.usable && testDevice === 'cuda') {
@@ -78,6 +80,36 @@ for (const mode of both) {
     checkOp(`attention B${B} Q${Q} K${K} H${H} D${D}${full ? ' bias+mask+gate' : ''}`, mode, inputs, ([q, k, v, bias, m, gate]) => ag.attention({ q, k, v, bias, mask: m, gate }));
   }
   checkOp('globalAttention', mode, [inp([4, 8, 8]), inp([4, 100, 8]), inp([4, 100, 8]), fixed([4, 100], mask(4, 100))], ([q, k, v, m]) => ag.globalAttention(q, k, v, m));
+}
+
+// streams, events, pinned buffers and async copies: H2D on a side stream, a
+// kernel there, an event the default stream waits on, a kernel and D2H there
+if (testDevice === 'cuda') {
+  const n = 1 << 20;
+  const values = randomValues([n]);
+  const side = native.streamCreate();
+  const ready = native.eventCreate();
+  const input = native.pinnedBuffer(4 * n);
+  const output = native.pinnedBuffer(4 * n);
+  new Float32Array(input).set(values);
+  ag.scope(() => {
+    native.streamSetCurrent(side);
+    const x = runOpAll('fill', [tensor([0], [1], { device: 'cuda' })], { value: Number.NaN, shape: [n] })[0];
+    native.copyFromHostAsync(x.handle, input);
+    const y = ag.mulScalar(x, 2);
+    native.eventRecord(ready, side);
+    native.streamSetCurrent(0);
+    native.streamWaitEvent(0, ready);
+    const z = ag.addScalar(y, 1);
+    native.copyToHostAsync(z.handle, output);
+    native.streamSynchronize(0);
+  });
+  const got = new Float32Array(output);
+  let worst = 0;
+  for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(got[i] - (2 * Math.fround(values[i]) + 1)));
+  rows.push({ op: 'streams+events+pinned async copies', mode: 'float32', tensor: 'out', eRef: 0, eGpu: worst, limit: 1e-6, pass: worst <= 1e-6 });
+  native.eventDestroy(ready);
+  native.streamDestroy(side);
 }
 
 const failed = printRows();
