@@ -6,9 +6,9 @@
 //   within residues: distances outside the stereochemical bounds.
 // DISCREPANCY (OpenFold, kept): the CA-C-N angle term uses the C-N bond
 // length stddev (0.014) as its tolerance unit.
-// Computed on the host, as values only: in initial training the term has
-// weight 0 and contributes no gradient. A positive weight needs the
-// differentiable version, which is not written yet (alphafold_loss rejects it).
+// Computed on the host, as values (the reported term and the per-atom
+// tensors); the differentiable form used when the term is weighted is
+// loss_violation.ts.
 import { ATOM_TYPES } from '../../features/residue_constants.ts';
 import type { HostArray } from './host_tensor.ts';
 import { VAN_DER_WAALS_RADIUS, atom14DistanceBounds } from './violation_tables.ts';
