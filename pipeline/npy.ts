@@ -105,7 +105,10 @@ export function decodeNpy(bytes: Uint8Array, source: string): NumericTensor {
   }
   if (!LITTLE_ENDIAN && itemSize > 1) throw new Error('decodeNpy: big-endian hosts are not supported');
   // Copy into a fresh, aligned buffer (the body offset need not be aligned).
-  const body = bytes.slice(start, start + count * itemSize).buffer;
+  // Not bytes.slice(): on a Node Buffer that is a view into a shared pool.
+  const copy = new Uint8Array(count * itemSize);
+  copy.set(bytes.subarray(start, start + count * itemSize));
+  const body = copy.buffer;
   switch (dtype) {
     case 'int32': return numeric(dtype, shape, new Int32Array(body));
     case 'int64': return numeric(dtype, shape, new BigInt64Array(body));

@@ -81,3 +81,11 @@ test('writeNpyDir/readNpyDir round-trip numeric and string arrays', async () => 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('decodeNpy reads from a pooled Node Buffer (a view into a larger ArrayBuffer)', () => {
+  const bytes = encodeNpy({ kind: 'numeric', dtype: 'float64', shape: [3], data: Float64Array.of(1.5, -2, 3) });
+  const pooled = Buffer.concat([Buffer.alloc(13), Buffer.from(bytes)]).subarray(13); // small Buffers share a pool
+  assert.ok(pooled.buffer.byteLength > pooled.byteLength);
+  const t = decodeNpy(pooled, 'pooled');
+  assert.deepEqual([...(t.data as Float64Array)], [1.5, -2, 3]);
+});
