@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../trainer/model/config.ts';
 import { initParams } from '../../trainer/model/param_init.ts';
 import { modelParamSpec } from '../../trainer/model/param_spec.ts';
-import { CHECKPOINT_FORMAT, encodeCheckpoint, latestCheckpoint, restoreSlots, writeCheckpoint } from '../../trainer/train/checkpoint.ts';
+import { CHECKPOINT_FORMAT, encodeCheckpoint, type CheckpointState, latestCheckpoint, restoreSlots, writeCheckpoint } from '../../trainer/train/checkpoint.ts';
 import { ALPHAFOLD_ADAM_SWA } from '../../trainer/train/fused_adam_swa.ts';
 import { OptimizerState } from '../../trainer/train/optimizer_state.ts';
 import { REPO } from './train_fixture_support.ts';
@@ -51,7 +51,7 @@ test('a checkpoint whose file is damaged is skipped for the one before', async (
   const dir = mkdtempSync(join(tmpdir(), 'train-ckpt-bad-'));
   const specs = modelParamSpec(loadConfig('tiny'));
   const opt = OptimizerState.fromWeights(specs, initParams(specs, 1), ALPHAFOLD_ADAM_SWA);
-  const state = (step: number) => ({ format: CHECKPOINT_FORMAT, step, adamStep: step, nextSampleStep: step, consumedAhead: [], rng: { seed: 0, dropoutStream: 'dropout' as const, samplerEpochLength: 10 }, run: {} });
+  const state = (step: number): CheckpointState => ({ format: CHECKPOINT_FORMAT, step, adamStep: step, nextSampleStep: step, consumedAhead: [], rng: { seed: 0, dropoutStream: 'dropout', samplerEpochLength: 10 }, run: {} });
   await writeCheckpoint(dir, encodeCheckpoint(opt.slots, state(4)));
   await writeCheckpoint(dir, encodeCheckpoint(opt.slots, state(5)));
   const { truncateSync } = await import('node:fs');

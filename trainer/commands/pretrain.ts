@@ -22,7 +22,7 @@ export const DEFAULT_DATASETS = 'runs/datasets';
 export const DEFAULT_VALIDATION_CHAINS = ['102m_A', '1ubq_A', '2crb_A'];
 const MINITRAIN_CHAINS = ['102m_A', '1k1a_A', '1psm_A', '1ubq_A', '2crb_A', '2q2k_A', '2q2k_B', '3u8v_A', '3u8v_B', '3zee_A',
   '4dmd_A', '4dmd_B', '4i6p_A', '4zey_A', '5kc1_A', '5kc1_B', '5zyh_A', '7zzx_B', '8f9h_A'];
-const CPU_DEFAULT_STEPS = 50;
+const CPU_DEFAULT_STEPS = 80;
 const GPU_DEFAULT_STEPS = 100;
 
 const HELP = `usage: scalefold pretrain [--data DATASET_DIR] [--val DATASET_DIR] [--out RUN_DIR]
@@ -46,7 +46,7 @@ pLDDT) while training goes on.
   --config PRESET       ${presetNames().join(', ')} (default: initial_training on a GPU, tiny on CPU)
   --device cpu|cuda     default: cuda when the native core sees a usable GPU
   --steps N             total optimizer steps (default ${CPU_DEFAULT_STEPS} on CPU, ${GPU_DEFAULT_STEPS} on a GPU)
-  --eval-every N        evaluate every N steps (0: never; default 20 CPU / 50 GPU)
+  --eval-every N        evaluate every N steps (0: never; default 20 CPU / 50 GPU); the last step too
   --checkpoint-every N  checkpoint every N steps (default as --eval-every); also at exit
   --seed N              sampler, initialisation and dropout seed (default 0)
   --crop N              crop size (default: 64 on CPU, the preset's on a GPU)

@@ -195,6 +195,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       losses.push(bd.loss);
       progress.update(record, lastEval);
     }
+    // the last step is evaluated too (when the cadence did not land on it)
+    if (evaluator && step > startStep && step % t.evalEvery !== 0 && !stopping) evaluator.submit(step, opt.slots);
     if (step !== checkpointedStep || lastCheckpoint === null) await checkpoint();
     if (writing) lastCheckpoint = await writing;
     if (evaluator) {
