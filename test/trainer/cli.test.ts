@@ -20,8 +20,8 @@ test('an unknown command is a usage error (exit 2) reported on stderr', () => {
   assert.match(result.stderr, /unknown command 'no-such-command'/);
 });
 
-test('pretrain says it is not built yet and fails instead of pretending', () => {
-  const result = scalefold('pretrain');
-  assert.equal(result.status, 1);
-  assert.match(result.stderr, /not built yet/);
+test('pretrain rejects a bad option as a usage error (exit 2) without training', () => {
+  const result = scalefold('pretrain', '--device', 'tpu');
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /--device must be cpu or cuda/);
 });
