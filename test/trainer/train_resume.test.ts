@@ -63,3 +63,30 @@ test('resuming with other settings is refused, naming both', async () => {
   other.train.seed = 7;
   await assert.rejects(pretrain(other), /another run configuration/);
 });
+
+test('ready-first delivery: a run stopped with samples overtaken resumes without repeating or losing one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'train-ready-first-'));
+  const base = options(dir, 12, false);
+  base.train = { ...base.train, order: 'ready-first', loaderWorkers: 2, loaderDepth: 6 };
+  const faults = { stragglerRate: 0.4, stragglerMs: 800, crashSamples: new Set<number>() };
+  const consumed = () => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l)).filter((r) => r.kind === 'step').map((r) => r.sample_step as number);
+  let stopped = false;
+  const first = await pretrain({
+    ...base, loaderFaults: faults,
+    log: () => {
+      // stop as soon as a sample was overtaken (a gap below the largest consumed sample step)
+      const got = consumed();
+      if (!stopped && got.length > 0 && Math.max(...got) + 1 > got.length) {
+        stopped = true;
+        process.emit('SIGTERM', 'SIGTERM');
+      }
+    },
+  });
+  assert.ok(stopped && first.interrupted, 'no sample was overtaken');
+  const ckpt = (await latestCheckpoint(join(dir, 'checkpoints')))!;
+  assert.equal(ckpt.state.step, first.steps);
+  assert.ok(ckpt.state.consumedAhead.length > 0, JSON.stringify(ckpt.state));
+  const second = await pretrain({ ...base, resume: true, loaderFaults: faults });
+  assert.equal(second.steps, 12);
+  assert.deepEqual([...consumed()].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
+});

@@ -6,6 +6,8 @@ export interface EvalWorkerData {
   valDir: string;
   preset: string;
   perStep: PerStepConfig;
+  /** Where the worker evaluates (the trainer's device). */
+  device: 'cpu' | 'cuda';
 }
 
 /** Evaluate these averaged weights (state_dict order) as those of `step`. */

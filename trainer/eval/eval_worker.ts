@@ -13,7 +13,7 @@ import { evaluate, validationExamples } from './validation.ts';
 const data = workerData as EvalWorkerData;
 const port = parentPort!;
 const config = loadConfig(data.preset);
-const place = { dtype: 'float32', device: 'cpu' } as const;
+const place = { dtype: 'float32', device: data.device } as const;
 const examples = await validationExamples(data.valDir, data.perStep);
 port.postMessage({ kind: 'ready', chains: examples.length } satisfies EvalReply);
 

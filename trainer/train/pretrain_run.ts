@@ -9,7 +9,7 @@
 // checkpoint and return.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { TrainingLoader } from '../../pipeline/loader/training_loader.ts';
+import { TrainingLoader, type LoaderOptions } from '../../pipeline/loader/training_loader.ts';
 import { AsyncEvaluator, type EvalResult } from '../eval/async_evaluator.ts';
 import { loadConfig } from '../model/config.ts';
 import type { TensorPlacement } from '../model/host_tensor.ts';
@@ -39,6 +39,8 @@ export interface PretrainOptions {
   log?: (line: string) => void;
   /** Tests: observes checkpoint writes chunk by chunk. */
   checkpointObserver?: WriteObserver;
+  /** Tests: the loader's fault injection (stragglers) to make ready-first delivery overtake. */
+  loaderFaults?: LoaderOptions['faults'];
 }
 
 export interface PretrainSummary {
@@ -96,6 +98,14 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
     metrics = MetricsLog.fresh(metricsPath);
   }
   const startStep = step;
+  const markConsumed = (sampleStep: number): void => {
+    if (sampleStep !== nextSampleStep) {
+      consumedAhead.add(sampleStep);
+      return;
+    }
+    nextSampleStep += 1;
+    while (consumedAhead.has(nextSampleStep)) consumedAhead.delete(nextSampleStep++);
+  };
   const params = ParamStore.fromValues(specs, opt.weights('param'), o.place.dtype, o.place.device);
   const names = opt.slots.map((s) => s.name);
 
@@ -104,13 +114,19 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
     datasetDir: o.dataDir, perStep: t.perStep, sampler: { seed: t.seed, epochLength: t.epochLength },
     workers: t.loaderWorkers, depth: t.loaderDepth, order: t.order,
     startStep: nextSampleStep, steps: remaining + consumedAhead.size,
+    ...(o.loaderFaults ? { faults: o.loaderFaults } : {}),
+    // a sample the loader gave up on (timeout, dead worker) counts as consumed, so the position moves on
+    onSkip: (item) => {
+      say(`loader skipped sample step ${item.sample.step} (${item.sample.chainId}): ${item.reason}`);
+      markConsumed(item.sample.step);
+    },
   });
 
   const evals: EvalResult[] = [];
   let lastEval: { step: number; lddt: number } | null = metrics.evals().length > 0
     ? { step: metrics.evals().at(-1)!.step, lddt: metrics.evals().at(-1)!.lddt_ca } : null;
   const evaluator = o.valDir && t.evalEvery > 0
-    ? new AsyncEvaluator({ valDir: o.valDir, preset: o.preset, perStep: t.perStep }, (r) => {
+    ? new AsyncEvaluator({ valDir: o.valDir, preset: o.preset, perStep: t.perStep, device: o.place.device }, (r) => {
       evals.push(r);
       lastEval = { step: r.step, lddt: r.metrics.lddt_ca };
       metrics.append({
@@ -156,10 +172,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       const dataWait = performance.now() - waitStart;
       if (batch === null) break;
       const sampleStep = batch.sample.step;
-      if (consumedAhead.has(sampleStep)) {
-        consumedAhead.delete(sampleStep);
-        continue;
-      }
+      // consumed before a resume (ready-first overtook it): already trained on
+      if (consumedAhead.has(sampleStep)) continue;
       const f = batchFeatures(batch.layout, batch.bytes);
       const rt = trainingRuntime(o.place, t.seed, sampleStep);
       const fb = forwardBackward(params, rt, config, f, batch.passes, names);
@@ -169,12 +183,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       loadWeights(params, opt.slots, 'param', o.place);
       const optimizerMs = performance.now() - optStart;
       step += 1;
-      if (sampleStep === nextSampleStep) {
-        nextSampleStep += 1;
-        while (consumedAhead.has(nextSampleStep)) consumedAhead.delete(nextSampleStep++);
-      } else {
-        consumedAhead.add(sampleStep);
-      }
+      markConsumed(sampleStep);
       const bookStart = performance.now();
       if (evaluator && step % t.evalEvery === 0) {
         evaluator.submit(step, opt.slots);
