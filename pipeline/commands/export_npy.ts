@@ -1,8 +1,9 @@
 // `scalefold export-npy`: one row of a feature file as a folder of NPY v1.0
 // files (one per numeric feature), `<key>.json` string arrays and a
 // manifest.json in the goldens' layout, for numpy.load and comparisons.
+import { openInputFeatureFile } from '../cli/input_feature_file.ts';
 import { InputError } from '../../features/errors.ts';
-import { FeatureFileError, openFeatureFile } from '../arrow/index.ts';
+import { FeatureFileError } from '../arrow/index.ts';
 import { EXIT_OK, UsageError, optionalInteger, parseCommandArgs, requireString, type Command } from '../cli/command.ts';
 import { log, writeResult } from '../cli/log.ts';
 import { writeNpyDir } from '../npy_dir.ts';
@@ -29,15 +30,7 @@ export const exportNpyCommand: Command = {
     const path = positionals[0]!;
     const out = requireString(values, 'out');
     const rowIndex = optionalInteger(values, 'row', 0) ?? 0;
-    let file;
-    try {
-      file = openFeatureFile(path);
-    } catch (error) {
-      if (error instanceof FeatureFileError) throw new InputError({ source: path }, error.message.replace(`${path}: `, ''));
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== undefined) throw new InputError({ source: path }, `cannot read the file: ${code}`);
-      throw error;
-    }
+    const file = openInputFeatureFile(path);
     try {
       if (rowIndex >= file.numRows) throw new InputError({ source: path }, `row ${rowIndex} does not exist: the file has ${file.numRows} row(s)`);
       const row = file.row(rowIndex);

@@ -3,12 +3,13 @@
 // row) and writes the resulting training example as a one-row Arrow file:
 // a user's way to see what the trainer is fed (features/batch_table.ts; the
 // recycling axis comes first).
+import { openInputFeatureFile } from '../cli/input_feature_file.ts';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FeatureError, InputError } from '../../features/errors.ts';
 import { perStepTransforms } from '../../features/transforms/ensembled/per_step.ts';
 import { perStepConfig, type PerStepConfig } from '../../features/transforms/config.ts';
-import { FeatureFileError, openFeatureFile, writeFeatureFile } from '../arrow/index.ts';
+import { writeFeatureFile } from '../arrow/index.ts';
 import type { FeatureDict, NumericTensor } from '../../features/tensor.ts';
 import { EXIT_OK, UsageError, optionalInteger, parseCommandArgs, requireString, type Command } from '../cli/command.ts';
 import { log, writeResult } from '../cli/log.ts';
@@ -39,15 +40,7 @@ writes the batch as a one-row Arrow file (recycling axis first).
   --out OUT.arrow   the output file`;
 
 function readRow(path: string, row: number): FeatureDict {
-  let file;
-  try {
-    file = openFeatureFile(path);
-  } catch (error) {
-    if (error instanceof FeatureFileError) throw new InputError({ source: path }, error.message.replace(`${path}: `, ''));
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined) throw new InputError({ source: path }, `cannot read the file: ${code}`);
-    throw error;
-  }
+  const file = openInputFeatureFile(path);
   try {
     if (row >= file.numRows) throw new InputError({ source: path }, `row ${row} does not exist (the file has ${file.numRows} rows)`);
     const transforms = file.metadata.get('scalefold:transforms');
