@@ -52,7 +52,7 @@ test('a fresh run dir gets metrics.jsonl, plots and checkpoints; a rerun starts 
     assert.ok((s.loss as number) > 0 && (s.samples_per_s as number) > 0);
   }
   const evals = lines.filter((x) => x.kind === 'eval');
-  assert.deepEqual(evals.map((x) => x.step), [2]);
+  assert.deepEqual(evals.map((x) => x.step), [2, 3]); // the cadence, then the last step
   assert.equal(typeof evals[0]!.lddt_ca, 'number');
   for (const f of ['loss_terms.svg', 'lddt_ca.svg', 'learning_rate.svg', 'step_time.svg']) assert.ok(existsSync(join(out, f)), f);
   assert.deepEqual(readdirSync(join(out, 'checkpoints')).sort(), ['step-000002', 'step-000003']);
