@@ -33,8 +33,9 @@ typecheck: install
 test: setup native typecheck
 	node --import tsx test/run_suites.ts $(TEST_FILES)
 
+# PRETRAIN_ARGS passes options, e.g. make pretrain PRETRAIN_ARGS=--resume
 pretrain: setup native
-	$(SCALEFOLD) pretrain
+	$(SCALEFOLD) pretrain $(PRETRAIN_ARGS)
 
 # Benchmarks print figures (medians, ratios); they assert nothing.
 BENCH_FILES := $(shell find test/bench -name '*.bench.ts' 2>/dev/null | sort)
