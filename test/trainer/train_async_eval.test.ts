@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keep } from '../../trainer/autograd/index.ts';
-import { parameter, tensor } from '../../trainer/core/tensor.ts';
+import { memoryStats, parameter, tensor } from '../../trainer/core/tensor.ts';
 import { evaluate, validationExamples } from '../../trainer/eval/validation.ts';
 import { loadConfig } from '../../trainer/model/config.ts';
 import { ParamStore } from '../../trainer/model/params.ts';
@@ -41,6 +41,7 @@ test('evaluation runs in a worker while training goes on; results belong to thei
   const config = loadConfig('tiny');
   const place = { dtype: 'float32', device: 'cpu' } as const;
   const examples = await validationExamples(valDir, train.perStep);
+  const liveBefore = memoryStats().liveTensors;
   for (const x of evalLines) {
     const ckpt = await readCheckpoint(join(outDir, 'checkpoints', checkpointName(x.r.step)));
     const params = new ParamStore(new Map([...ckpt.ema].map(([name, t]) => [name, keep(parameter(tensor(t.data as Float32Array, t.shape, place)))])));
@@ -51,6 +52,7 @@ test('evaluation runs in a worker while training goes on; results belong to thei
     assert.equal(x.r.plddt, m.plddt);
     assert.ok(m.lddt_ca >= 0 && m.lddt_ca <= 1);
   }
+  assert.equal(memoryStats().liveTensors, liveBefore, 'evaluation left tensors behind');
   // the evaluation results moved with the weights (decay 0.9 over 2 steps)
   assert.notEqual(evalLines[0]!.r.distogram, evalLines[2]!.r.distogram);
   for (const f of ['loss_terms.svg', 'lddt_ca.svg', 'learning_rate.svg', 'step_time.svg']) {

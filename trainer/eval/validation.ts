@@ -20,6 +20,7 @@ import type { TensorPlacement } from '../model/host_tensor.ts';
 import type { ParamStore } from '../model/params.ts';
 import { evalRuntime } from '../model/runtime.ts';
 import { iterationFeatures } from '../train/batch_features.ts';
+import { disposeRecycled } from '../train/train_step.ts';
 import { lddtCa } from './lddt.ts';
 
 /** Seed of the fixed validation examples. */
@@ -75,6 +76,7 @@ export function evaluateExample(params: ParamStore, c: AlphaFoldConfig, place: T
     const k = ex.passes - 1;
     const out = alphaFold(params, evalRuntime(place), c, f, ex.passes);
     const loss = alphaFoldLoss(out, c, f, k);
+    disposeRecycled(out.recycled);
     const n = f('aatype', k).data.length;
     const seqMask = f('seq_mask', k).data;
     const allAtomMask = f('all_atom_mask', k).data;

@@ -6,7 +6,7 @@
 // step is separate (optimizer_state.ts), so that this file is the model side.
 import { parameter, tensor } from '../core/tensor.ts';
 import { Tape, gradientOf, keep, recordOn, scope } from '../autograd/index.ts';
-import { alphaFold, type IterationFeatures } from '../model/alphafold.ts';
+import { alphaFold, type AlphaFoldOutput, type IterationFeatures } from '../model/alphafold.ts';
 import { alphaFoldLoss, type LossBreakdown } from '../model/alphafold_loss.ts';
 import type { AlphaFoldConfig } from '../model/config_types.ts';
 import type { TensorPlacement } from '../model/host_tensor.ts';
@@ -22,6 +22,17 @@ export interface StepResult {
   backwardMs: number;
 }
 
+/**
+ * The recycled tensors alphaFold keeps out of every scope (its initial zeros
+ * and each earlier pass's outputs): the caller frees them when the step is done.
+ */
+export function disposeRecycled(recycled: AlphaFoldOutput['recycled']): void {
+  for (const r of recycled) {
+    if (!r.m1Prev.disposed) r.m1Prev.dispose();
+    if (!r.zPrev.disposed) r.zPrev.dispose();
+  }
+}
+
 /** Forward (all passes) + loss + backward; the gradients come back as host fp32 arrays. */
 export function forwardBackward(
   params: ParamStore, rt: ModelRuntime, c: AlphaFoldConfig, f: IterationFeatures, passes: number, names: readonly string[],
@@ -32,9 +43,11 @@ export function forwardBackward(
     const tape = new Tape();
     let total = null as unknown as ReturnType<typeof alphaFoldLoss>['total'];
     let bd = null as unknown as LossBreakdown;
+    let recycled: AlphaFoldOutput['recycled'] = [];
     try {
       recordOn(tape, () => {
         const out = alphaFold(params, rt, c, f, passes);
+        recycled = out.recycled;
         const loss = alphaFoldLoss(out, c, f, passes - 1);
         total = loss.total;
         bd = loss.breakdown;
@@ -43,6 +56,7 @@ export function forwardBackward(
       gradientOf(tape, total);
     } finally {
       tape.release();
+      disposeRecycled(recycled);
     }
     return bd;
   });
