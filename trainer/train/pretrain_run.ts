@@ -140,7 +140,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (!stopping) say(`${signal}: finishing this step, then checkpointing`);
+    if (stopping) {
+      // a second signal: the user does not want to wait (the last complete checkpoint stays)
+      say(`${signal} again: exiting now without a final checkpoint`);
+      process.exit(130);
+    }
+    say(`${signal}: finishing this step, then checkpointing (again to exit at once)`);
     stopping = true;
   };
   process.on('SIGINT', stop);
