@@ -38,8 +38,10 @@ function fmt(v: number): string {
 }
 
 export function lineChart(series: readonly Series[], o: ChartOptions): string {
-  const W = o.width ?? 640, H = o.height ?? 360;
-  const left = 70, right = 150, top = 36, bottom = 46;
+  // The legend column is as wide as the longest series name (about 6.5 px a character at 11 px).
+  const legendWidth = 40 + 6.5 * Math.max(0, ...series.map((s) => s.name.length));
+  const W = (o.width ?? 490) + legendWidth, H = o.height ?? 360;
+  const left = 70, right = legendWidth, top = 36, bottom = 46;
   const pw = W - left - right, ph = H - top - bottom;
   const usable = series.map((s) => ({ ...s, points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.logY || y > 0)) }));
   const xs = usable.flatMap((s) => s.points.map((p) => p[0]));
