@@ -54,6 +54,39 @@ function timeLoopMs(fn: () => void, inner = 20, reps = 10): number {
   return times[Math.floor(times.length / 2)];
 }
 
+/**
+ * GPU milliseconds per call of fn alone. A device-to-device copy of `blocker`
+ * (over a millisecond of GPU work) is queued first, so the host enqueues all
+ * `inner` calls while the GPU is still busy with it; the event pair recorded
+ * after the copy and after the last call then brackets only the calls'
+ * kernels, back to back on one stream, with no host gap between them (the
+ * host's per-call cost, Node-API and pooled allocation, hides behind the
+ * copy). hostMs: the host's enqueue time for the `inner` calls, which must
+ * stay below the copy's time for the figure to be the GPU's alone.
+ */
+function timeQueuedMs(fn: (i: number) => void, blocker: Tensor, inner = 40, reps = 10): { ms: number; hostMs: number; blockerMs: number } {
+  for (let i = 0; i < 3; i++) ag.scope(() => fn(i));
+  native.synchronize();
+  const b0 = native.eventCreate();
+  const times: number[] = [];
+  const hosts: number[] = [];
+  const blocks: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    native.eventRecord(b0, 0);
+    for (let c = 0; c < 4; c++) native.dispose(native.toDevice(blocker.handle, 1));
+    native.eventRecord(start, 0);
+    const t0 = performance.now();
+    for (let i = 0; i < inner; i++) ag.scope(() => fn(i));
+    hosts.push(performance.now() - t0);
+    native.eventRecord(end, 0);
+    native.eventSynchronize(end);
+    times.push(native.eventElapsed(start, end) / inner);
+    blocks.push(native.eventElapsed(b0, start));
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { ms: med(times), hostMs: med(hosts), blockerMs: med(blocks) };
+}
+
 function random(shape: number[], dtype: DType, lo = -1, hi = 1): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(n);
@@ -68,12 +101,14 @@ function report(line: string): void {
 }
 
 // copy bandwidth: 1 GiB device-to-device, bytes read + written
+let copyGBs = 0;
 {
   const x = ag.keep(ag.scope(() => runOpAll('fill', [tensor([0], [1]).to('cuda')], { value: 1.5, shape: [1 << 28] })[0]));
   const ms = timeMs(() => {
     native.dispose(native.toDevice(x.handle, 1));
   }, 10);
-  report(`copy\t1 GiB D2D\t${ms.toFixed(3)} ms\t${((2 * 4 * 2 ** 28) / ms / 1e6).toFixed(0)} GB/s`);
+  copyGBs = (2 * 4 * 2 ** 28) / ms / 1e6;
+  report(`copy\t1 GiB D2D\t${ms.toFixed(3)} ms\t${copyGBs.toFixed(0)} GB/s`);
   x.dispose();
 }
 
@@ -106,7 +141,9 @@ for (const [name, batch, m, k, n] of gemms) {
 // fused attention forward + backward with pair bias, mask and gate
 for (const [label, B, H] of [['msa-row', 128, 8], ['triangle', 256, 4]] as const) {
   const [Q, D] = [256, 32];
-  for (const dtype of ['bfloat16', 'float32'] as DType[]) {
+  for (const [dtype, path] of [['bfloat16', 'tc'], ['bfloat16', 'simt'], ['float32', 'simt']] as [DType, string][]) {
+    // bf16 head dim 32 takes the tensor-core kernels unless SF_ATTENTION_TC=0 (read at each launch)
+    process.env.SF_ATTENTION_TC = path === 'tc' ? '1' : '0';
     const q = random([B, Q, H, D], dtype);
     const k = random([B, Q, H, D], dtype);
     const v = random([B, Q, H, D], dtype);
@@ -123,7 +160,7 @@ for (const [label, B, H] of [['msa-row', 128, 8], ['triangle', 256, 4]] as const
       runOp('attention_backward', [...inputs, outRaw, lse, dout], {});
     });
     const flops = 4 * B * H * Q * Q * D; // two products forward
-    report(`attention\t${label} B${B} H${H} ${Q}x${Q} d${D} bias+mask+gate\t${dtype}\tfwd ${fwd.toFixed(3)} ms\tbwd ${bwd.toFixed(3)} ms\tfwd+bwd ${(fwd + bwd).toFixed(3)} ms\t(${((3.5 * flops) / (fwd + bwd) / 1e9).toFixed(1)} TFLOP/s at 3.5x the forward's products)`);
+    report(`attention\t${label} B${B} H${H} ${Q}x${Q} d${D} bias+mask+gate\t${dtype} ${path === 'tc' ? 'tensor cores' : 'SIMT fp32 FMA'}\tfwd ${fwd.toFixed(3)} ms\tbwd ${bwd.toFixed(3)} ms\tfwd+bwd ${(fwd + bwd).toFixed(3)} ms\t(${((3.5 * flops) / (fwd + bwd) / 1e9).toFixed(1)} TFLOP/s at 3.5x the forward's products)`);
     if (dtype === 'bfloat16') {
       // the same without bias, mask and gate: what the bias gradient's atomics and the extra inputs cost
       const plain = [q, k, v, null, null, null];
@@ -134,15 +171,17 @@ for (const [label, B, H] of [['msa-row', 128, 8], ['triangle', 256, 4]] as const
       const bwdPlain = timeMs(() => {
         runOp('attention_backward', [...plain, rawPlain, lsePlain, dout], {});
       });
-      report(`attention\t${label} without bias/mask/gate\t${dtype}\tfwd ${fwdPlain.toFixed(3)} ms\tbwd ${bwdPlain.toFixed(3)} ms`);
+      report(`attention\t${label} without bias/mask/gate\t${dtype} ${path}\tfwd ${fwdPlain.toFixed(3)} ms\tbwd ${bwdPlain.toFixed(3)} ms`);
       rawPlain.dispose();
       lsePlain.dispose();
     }
     for (const t of [...inputs, dout, outRaw, lse]) t.dispose();
   }
 }
+delete process.env.SF_ATTENTION_TC;
 
 // layer norm at [128 x 256, 256]: bytes of x read and y written (forward); dy, x read and dx written (backward)
+const blocker = ag.keep(ag.scope(() => runOpAll('fill', [tensor([0], [1]).to('cuda')], { value: 0.5, shape: [1 << 28] })[0]));
 for (const dtype of ['float32', 'bfloat16'] as DType[]) {
   const rows = 128 * 256;
   const c = 256;
@@ -161,6 +200,22 @@ for (const dtype of ['float32', 'bfloat16'] as DType[]) {
     runOpAll('layer_norm_backward', [dy, x, gamma, mean, rstd]);
   });
   const gbs = (bytes: number, ms: number) => (bytes / ms / 1e6).toFixed(0);
+  // GPU time alone (timeQueuedMs): the same input each call (x partly stays in the 50 MB L2), and four
+  // distinct inputs in turn (134 MB float32, more than L2 holds: every call reads x from HBM, as the copy does)
+  const xs = [x, random([rows, c], dtype, -2, 2), random([rows, c], dtype, -2, 2), random([rows, c], dtype, -2, 2)];
+  const same = timeQueuedMs(() => {
+    runOpAll('layer_norm', [x, gamma, beta], { eps: 1e-5 });
+  }, blocker);
+  const rot = timeQueuedMs((i) => {
+    runOpAll('layer_norm', [xs[i % 4], gamma, beta], { eps: 1e-5 });
+  }, blocker);
+  const rotB = timeQueuedMs((i) => {
+    runOpAll('layer_norm_backward', [dy, xs[i % 4], gamma, mean, rstd]);
+  }, blocker);
+  const bytesF = 2 * rows * c * es;
+  report(`layer_norm GPU-only\t[${rows}, ${c}]\t${dtype}\tfwd 4 inputs in turn ${(rot.ms * 1000).toFixed(1)} us ${gbs(bytesF, rot.ms)} GB/s = ${((100 * bytesF) / rot.ms / 1e6 / copyGBs).toFixed(0)}% of copy\tfwd same input ${(same.ms * 1000).toFixed(1)} us ${gbs(bytesF, same.ms)} GB/s\tbwd 4 inputs in turn ${(rotB.ms * 1000).toFixed(1)} us ${gbs(3 * rows * c * es, rotB.ms)} GB/s\t(host enqueue ${rot.hostMs.toFixed(2)} ms for 40 calls under a ${rot.blockerMs.toFixed(2)} ms copy${rot.hostMs < rot.blockerMs ? '' : ': HOST-BOUND, figure not the GPU alone'})`);
+  for (const t of xs.slice(1)) t.dispose();
   report(`layer_norm\t[${rows}, ${c}]\t${dtype}\tfwd ${(fwd * 1000).toFixed(1)} us ${gbs(2 * rows * c * es, fwd)} GB/s (one call between events: ${(fwd1 * 1000).toFixed(1)} us ${gbs(2 * rows * c * es, fwd1)} GB/s)\tbwd ${(bwd * 1000).toFixed(1)} us ${gbs(3 * rows * c * es, bwd)} GB/s`);
   for (const t of [x, gamma, beta, dy, mean, rstd]) t.dispose();
 }
+blocker.dispose();

@@ -74,11 +74,19 @@ for (const [mode, precision] of mmModes) {
 
 // fused attention (float32 and bfloat16) and global attention
 for (const mode of both) {
-  for (const [B, Q, K, H, D, full] of [[3, 150, 170, 2, 32, true], [2, 64, 300, 4, 16, true], [5, 33, 40, 3, 8, false], [2, 130, 96, 2, 64, true]] as const) {
-    const inputs = [inp([B, Q, H, D]), inp([B, K, H, D]), inp([B, K, H, D])];
-    if (full) inputs.push(inp([H, Q, K], -2, 2), fixed([B, K], mask(B, K)), inp([B, Q, H, D]));
-    checkOp(`attention B${B} Q${Q} K${K} H${H} D${D}${full ? ' bias+mask+gate' : ''}`, mode, inputs, ([q, k, v, bias, m, gate]) => ag.attention({ q, k, v, bias, mask: m, gate }));
+  // bfloat16 with head dim 16 or 32 runs the tensor-core kernels (cuda/attention_tc.cuh); SF_ATTENTION_TC=0
+  // sends it to the SIMT kernels, so both bf16 paths are checked. The shapes cover whole and partial 64-row tiles.
+  const paths = mode === 'bfloat16' ? ['tc', 'simt'] : ['simt'];
+  for (const path of paths) {
+    process.env.SF_ATTENTION_TC = path === 'tc' ? '1' : '0';
+    const tag = mode === 'bfloat16' ? ` [${path}]` : '';
+    for (const [B, Q, K, H, D, full] of [[3, 150, 170, 2, 32, true], [2, 64, 300, 4, 16, true], [5, 33, 40, 3, 8, false], [2, 130, 96, 2, 64, true], [5, 128, 128, 2, 32, true], [3, 70, 50, 2, 16, false]] as const) {
+      const inputs = [inp([B, Q, H, D]), inp([B, K, H, D]), inp([B, K, H, D])];
+      if (full) inputs.push(inp([H, Q, K], -2, 2), fixed([B, K], mask(B, K)), inp([B, Q, H, D]));
+      checkOp(`attention B${B} Q${Q} K${K} H${H} D${D}${full ? ' bias+mask+gate' : ''}${tag}`, mode, inputs, ([q, k, v, bias, m, gate]) => ag.attention({ q, k, v, bias, mask: m, gate }));
+    }
   }
+  delete process.env.SF_ATTENTION_TC;
   checkOp('globalAttention', mode, [inp([4, 8, 8]), inp([4, 100, 8]), inp([4, 100, 8]), fixed([4, 100], mask(4, 100))], ([q, k, v, m]) => ag.globalAttention(q, k, v, m));
 }
 

@@ -11,7 +11,11 @@
 //             thread per key, query tiles in shared memory; dbias is summed
 //             over the batch rows with coalesced float atomics).
 // Head dims 8, 16, 32 and 64 are compiled (AlphaFold2 uses 8, 16 and 32).
+// bfloat16 with head dim 16 or 32 goes to the tensor-core kernels of
+// attention_tc.cuh instead (unless SF_ATTENTION_TC=0); these SIMT kernels
+// remain the path for float32 and the other head dims.
 #include <cmath>
+#include <cstdlib>
 
 #include "common.cuh"
 #include "kernels.h"
@@ -301,6 +305,12 @@ __global__ void __launch_bounds__(kRows) attentionDkvKernel(AttentionParams p, A
   }
 }
 
+}  // namespace sf
+
+#include "attention_tc.cuh"
+
+namespace sf {
+
 // float32 and bfloat16 only: float64 attention is for the CPU gradient checks.
 #define SF_ATTN_DTYPE_SWITCH(op, dt, T, ...)                                                  \
   switch (dt) {                                                                             \
@@ -335,6 +345,12 @@ void attentionForwardCuda(const AttentionParams& p, const Tensor& q, const Tenso
   ptr.out = out.raw();
   ptr.outRawW = outRaw.raw();
   ptr.lseW = lse.raw();
+  if (attentionTcCovers(p, q.dtype, ptr.q, ptr.k, ptr.v)) {  // bf16, head dim 16 or 32: tensor cores (attention_tc.cuh)
+    if (p.d == 16) attentionForwardTc<16>(p, ptr);
+    else attentionForwardTc<32>(p, ptr);
+    checkLastLaunch("attention");
+    return;
+  }
   dim3 grid(blocksFor(p.q, kRows), static_cast<unsigned>(p.batch * p.heads));
   SF_ATTN_DTYPE_SWITCH("attention", q.dtype, T, {
     SF_HEAD_DIM_SWITCH(static_cast<int>(p.d), D, { attentionForwardKernel<T, D><<<grid, kRows, 0, stream()>>>(p, ptr); });
@@ -367,6 +383,17 @@ void attentionBackwardCuda(const AttentionParams& p, const Tensor& q, const Tens
   ptr.doutRaw = doutRaw.raw();
   ptr.delta = delta.raw();
   int64_t rows = p.batch * p.q * p.heads;
+  if (attentionTcCovers(p, q.dtype, ptr.q, ptr.k, ptr.v)) {  // bf16, head dim 16 or 32: tensor cores (attention_tc.cuh)
+    if (p.d == 16) {
+      attentionPrepKernel<bf16, 16><<<blocksFor(rows, 256), 256, 0, stream()>>>(p, ptr);
+      attentionBackwardTc<16>(p, ptr);
+    } else {
+      attentionPrepKernel<bf16, 32><<<blocksFor(rows, 256), 256, 0, stream()>>>(p, ptr);
+      attentionBackwardTc<32>(p, ptr);
+    }
+    checkLastLaunch("attention_backward");
+    return;
+  }
   SF_ATTN_DTYPE_SWITCH("attention_backward", q.dtype, T, {
     SF_HEAD_DIM_SWITCH(static_cast<int>(p.d), D, {
       attentionPrepKernel<T, D><<<blocksFor(rows, 256), 256, 0, stream()>>>(p, ptr);
