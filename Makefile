@@ -69,6 +69,11 @@ DEVICE := .device
 ESBUILD := node_modules/.bin/esbuild
 NODE_PART_BYTES ?= 5500000
 ESBUILD_FLAGS := --bundle --platform=node --format=esm --target=node20 --log-level=warning
+# Every test/gpu/*.gpu.ts is bundled: bench*.gpu.ts are benchmarks (run.sh
+# bench), the others GPU tests (run.sh test); run.sh node X.mjs runs one.
+GPU_SCRIPTS := $(shell find test/gpu -maxdepth 1 -name '*.gpu.ts' 2>/dev/null | sort)
+GPU_TESTS := $(filter-out test/gpu/bench%,$(GPU_SCRIPTS))
+GPU_BENCHES := $(filter test/gpu/bench%,$(GPU_SCRIPTS))
 device-bundle: install
 	@mkdir -p $(DEVICE)
 	@if [ ! -f $(DEVICE)/node.parts ]; then \
@@ -82,16 +87,16 @@ device-bundle: install
 	cp $(NODE_API_INCLUDE)/node_api.h $(NODE_API_INCLUDE)/node_api_types.h \
 	   $(NODE_API_INCLUDE)/js_native_api.h $(NODE_API_INCLUDE)/js_native_api_types.h $(DEVICE)/payload/include/
 	cp -r trainer/core/CMakeLists.txt trainer/core/src $(DEVICE)/payload/core/
-	$(ESBUILD) test/gpu/ops.gpu.ts $(ESBUILD_FLAGS) --outfile=$(DEVICE)/payload/ops_gpu.mjs
-	$(ESBUILD) test/gpu/bench.gpu.ts $(ESBUILD_FLAGS) --outfile=$(DEVICE)/payload/bench_gpu.mjs
+	@for f in $(GPU_SCRIPTS); do n=$$(basename $$f .gpu.ts); \
+	  $(ESBUILD) $$f $(ESBUILD_FLAGS) --outfile=$(DEVICE)/payload/$${n}_gpu.mjs || exit 1; done
 	cp test/gpu/bench_torch.py test/gpu/run.sh $(DEVICE)/payload/
 	@ls -l $(DEVICE) >&2
 
 test-gpu: native
-	node --import tsx test/gpu/ops.gpu.ts
+	@status=0; for f in $(GPU_TESTS); do echo "== $$f" >&2; node --import tsx $$f || status=1; done; exit $$status
 
 bench-gpu: native
-	node --import tsx test/gpu/bench.gpu.ts
+	@for f in $(GPU_BENCHES); do echo "== $$f" >&2; node --import tsx $$f || exit 1; done
 	python3 test/gpu/bench_torch.py
 
 clean:

@@ -5,6 +5,7 @@
 # sm_90 with CMake (cuBLASLt found there), then runs the GPU tests and/or
 # benchmarks.
 #   bash .device/payload/run.sh stash|test|bench|all
+#   bash .device/payload/run.sh node NAME_gpu.mjs [args]   (one bundled script)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 what="${1:-all}"
@@ -36,12 +37,26 @@ if ! cmake --build "$work/build" -j "$(nproc)" > "$work/build.log" 2>&1; then
   cmake --build "$work/build" -j "$(nproc)" > "$work/build.log" 2>&1 || { tail -50 "$work/build.log"; exit 1; }
 fi
 export SCALEFOLD_CORE="$work/build/scalefold_core.node"
+export PATH="$work/bin:$PATH"
 status=0
+if [ "$what" = node ]; then
+  shift
+  script="$1"; shift
+  "$work/bin/node" "$here/$script" "$@"
+  exit $?
+fi
 if [ "$what" = test ] || [ "$what" = all ]; then
-  "$work/bin/node" "$here/ops_gpu.mjs" || status=1
+  for t in "$here"/*_gpu.mjs; do
+    case "$(basename "$t")" in bench*) continue ;; esac
+    echo "== $(basename "$t")"
+    "$work/bin/node" "$t" || status=1
+  done
 fi
 if [ "$what" = bench ] || [ "$what" = all ]; then
-  "$work/bin/node" "$here/bench_gpu.mjs" || status=1
+  for b in "$here"/bench*_gpu.mjs; do
+    echo "== $(basename "$b")"
+    "$work/bin/node" "$b" || status=1
+  done
   PYTHONUNBUFFERED=1 python3 "$here/bench_torch.py" || status=1
 fi
 exit $status
