@@ -1,6 +1,7 @@
 // Differentiable layout ops (native: ops/layout.cpp, ops/gather.cpp,
 // ops/binary.cpp cast, ops/dropout.cpp): reshape, permute, slice, pad,
-// concat, index_select / embedding, one_hot, cast, dropout with a mask shared
+// concat, index_select / embedding, one_hot, cast (and castVia, a
+// parameter's shadow copy standing for its cast), dropout with a mask shared
 // along axes (AlphaFold2 supplementary 1.11.6, DropoutRowwise/Columnwise).
 import { Tensor, DTYPE_CODES, type DType } from '../core/tensor.ts';
 import { runOpAll } from '../core/ops.ts';
@@ -79,6 +80,22 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return reshape(x, x.shape);
   const [y] = runOpAll('cast', [x], { dtype: DTYPE_CODES[dtype] });
   record('cast', [x], [y], [], (g) => [g[0] ? runOpAll('cast', [g[0]], { dtype: DTYPE_CODES[x.dtype] })[0] : null]);
+  return y;
+}
+
+/**
+ * A parameter's low-precision copy as a differentiable use of the master
+ * (mixed precision: the optimizer keeps shadow = cast(master) up to date).
+ * The value is the shadow (a new handle on its storage); the gradient comes
+ * back cast to the master's dtype, into the master.
+ */
+export function castVia(master: Tensor, shadow: Tensor): Tensor {
+  if (shadow.shape.length !== master.shape.length || shadow.shape.some((d, i) => d !== master.shape[i])) {
+    throw new Error(`castVia: shadow ${shadow} does not match master ${master}`);
+  }
+  if (shadow.device !== master.device) throw new Error(`castVia: shadow ${shadow} is not on the master's device (${master})`);
+  const y = shadow.reshape(shadow.shape);
+  record('cast_via', [master], [y], [], (g) => [g[0] ? runOpAll('cast', [g[0]], { dtype: DTYPE_CODES[master.dtype] })[0] : null]);
   return y;
 }
 

@@ -57,10 +57,11 @@ export function isRecording(): boolean {
 
 /**
  * Called by every differentiable op after computing its outputs. Records a
- * node when a tape is recording and an input requires a gradient.
+ * node when a tape is recording and an input requires a gradient (or
+ * always: checkpoint, whose parameters are not among its inputs).
  */
-export function record(op: string, inputs: (Tensor | null)[], outputs: Tensor[], saved: Tensor[], backward: GradFn): void {
-  if (!isRecording() || !inputs.some((t) => t !== null && t.requiresGrad)) return;
+export function record(op: string, inputs: (Tensor | null)[], outputs: Tensor[], saved: Tensor[], backward: GradFn, always = false): void {
+  if (!isRecording() || (!always && !inputs.some((t) => t !== null && t.requiresGrad))) return;
   const tape = active as Tape;
   for (const o of outputs) {
     o.requiresGrad = true;
@@ -79,47 +80,110 @@ function accumulateInto(target: Tensor, g: Tensor, add: (a: Tensor, b: Tensor) =
   }
 }
 
+export interface ReplayOptions {
+  /**
+   * Tensors whose gradients come back in the returned map instead of being
+   * accumulated into .grad (checkpoint's stand-ins for its inputs).
+   */
+  capture?: ReadonlySet<Tensor>;
+  /**
+   * Leaves that must not receive a gradient here (tensors of an enclosing
+   * tape): reaching one throws, since its gradient would be lost.
+   */
+  forbidden?: ReadonlySet<Tensor>;
+}
+
+/**
+ * Replays tape in reverse from the seeded tensors (gradient per tensor; the
+ * seeds stay owned by the caller) and accumulates into .grad of every leaf
+ * that requires a gradient, except the captured tensors, whose gradients are
+ * returned (owned by the caller, tracked by the enclosing scope). Must run
+ * with recording off. Intermediate gradients are freed as soon as used.
+ */
+export function replay(tape: Tape, seeds: ReadonlyMap<Tensor, Tensor>, add: (a: Tensor, b: Tensor) => Tensor, options: ReplayOptions = {}): Map<Tensor, Tensor> {
+  const capture = options.capture ?? new Set<Tensor>();
+  const forbidden = options.forbidden;
+  const unowned = new Set<Tensor>(seeds.values());
+  const release = (g: Tensor) => {
+    if (!unowned.has(g)) g.dispose();
+  };
+  const grads = new Map<Tensor, Tensor>(seeds);
+  for (let i = tape.nodes.length - 1; i >= 0; i--) {
+    const node = tape.nodes[i];
+    const gOut = node.outputs.map((o) => grads.get(o) ?? null);
+    if (gOut.every((g) => g === null)) continue;
+    const gIn = node.backward(gOut, node.saved);
+    for (const o of node.outputs) {
+      if (capture.has(o)) continue;
+      const g = grads.get(o);
+      if (g) release(g);
+      grads.delete(o);
+    }
+    node.inputs.forEach((input, k) => {
+      const g = gIn[k];
+      if (input === null || g === null || g === undefined || !input.requiresGrad) {
+        if (g !== null && g !== undefined) g.dispose();
+        return;
+      }
+      if (!tape.produced.has(input) && !capture.has(input)) {
+        if (forbidden?.has(input)) {
+          g.dispose();
+          throw new Error(`checkpoint: the function read a tensor of the enclosing tape (${input}) that is not among its inputs; pass it in inputs`);
+        }
+        accumulateInto(input, g, add);
+        return;
+      }
+      const prev = grads.get(input);
+      if (prev) {
+        grads.set(input, add(prev, g));
+        release(prev);
+        g.dispose();
+      } else {
+        grads.set(input, g);
+      }
+    });
+  }
+  const out = new Map<Tensor, Tensor>();
+  for (const [t, g] of grads) {
+    if (capture.has(t)) out.set(t, g);
+    else release(g);
+  }
+  return out;
+}
+
 /**
  * Replays the tape in reverse from loss (seeded with gradOfLoss, default ones)
  * and accumulates into .grad of every leaf that requires a gradient; then
  * releases the tape. Intermediate gradients are freed as soon as used.
  */
 export function backward(tape: Tape, loss: Tensor, add: (a: Tensor, b: Tensor) => Tensor, seed: Tensor): void {
-  noGrad(() =>
-    scope(() => {
-      const grads = new Map<Tensor, Tensor>();
-      grads.set(loss, seed);
-      for (let i = tape.nodes.length - 1; i >= 0; i--) {
-        const node = tape.nodes[i];
-        const gOut = node.outputs.map((o) => grads.get(o) ?? null);
-        if (gOut.every((g) => g === null)) continue;
-        const gIn = node.backward(gOut, node.saved);
-        for (const o of node.outputs) {
-          const g = grads.get(o);
-          if (g && g !== seed) g.dispose();
-          grads.delete(o);
-        }
-        node.inputs.forEach((input, k) => {
-          const g = gIn[k];
-          if (input === null || g === null || !input.requiresGrad) {
-            if (g !== null && g !== undefined) g.dispose();
-            return;
-          }
-          if (!tape.produced.has(input)) {
-            accumulateInto(input, g, add);
-            return;
-          }
-          const prev = grads.get(input);
-          if (prev) {
-            grads.set(input, add(prev, g));
-            prev.dispose();
-            g.dispose();
-          } else {
-            grads.set(input, g);
-          }
-        });
-      }
-    }),
-  );
-  tape.release();
+  try {
+    noGrad(() => scope(() => {
+      replay(tape, new Map([[loss, seed]]), add);
+    }));
+  } finally {
+    tape.release();
+  }
+}
+
+/**
+ * Runs fn recording on tape even inside noGrad (checkpoint's recomputation
+ * during a backward pass); restores the previous state afterwards.
+ */
+export function recordingOn<T>(tape: Tape, fn: () => T): T {
+  const previous = active;
+  const depth = noGradDepth;
+  active = tape;
+  noGradDepth = 0;
+  try {
+    return fn();
+  } finally {
+    active = previous;
+    noGradDepth = depth;
+  }
+}
+
+/** The tape recording now, or null. */
+export function activeTape(): Tape | null {
+  return isRecording() ? active : null;
 }

@@ -4,8 +4,22 @@
 // after the other; every iteration but the last runs without recording
 // gradients, and the recycled tensors (first MSA row, pair, final atom
 // positions) enter the next iteration as constants.
+//
+// Mixed precision (rt.trunkDtype 'bfloat16'; ScaleFold / OpenFold bf16
+// training): the embedders, template stack, extra-MSA stack and Evoformer
+// run in the trunk dtype (features and masks made in it, parameters cast on
+// use or read from their ParamStore shadow); the Evoformer's MSA, pair and
+// single outputs are cast to the master dtype (place.dtype) for the
+// structure module, the heads and the losses. The recycled first MSA row and
+// pair stay in the trunk dtype.
+// DISCREPANCY (OpenFold bf16 autocast): autocast runs every Linear / matmul
+// in bf16, the structure module's and heads' included, and leaves elementwise
+// ops in the promoted dtype (fp32 feature masks times bf16 activations give
+// fp32 intermediates); here the trunk is bf16 end to end (0/1 masks and
+// features rounded to bf16, exact for masks and one-hots) and the structure
+// module, heads and losses are fp32 (ScaleFold's choice).
 import { tensor, type Tensor } from '../core/tensor.ts';
-import { add, concat, keep, noGrad, reshape, scope, slice } from '../autograd/index.ts';
+import { add, cast, concat, noGrad, reshape, scope, slice } from '../autograd/index.ts';
 import { atom14ToAtom37 } from './all_atom.ts';
 import type { AlphaFoldConfig } from './config_types.ts';
 import { evoformerStack, extraMsaStack } from './evoformer_stack.ts';
@@ -14,6 +28,7 @@ import { auxHeads, type HeadOutputs } from './heads.ts';
 import { floatTensor, type HostArray } from './host_tensor.ts';
 import { inputEmbedder } from './input_embedder.ts';
 import type { ParamStore } from './params.ts';
+import type { TensorPlacement } from './host_tensor.ts';
 import { recyclingEmbedder } from './recycling_embedder.ts';
 import { detach } from './rigid.ts';
 import type { ModelRuntime } from './runtime.ts';
@@ -30,7 +45,11 @@ export interface AlphaFoldOutput {
   sm: StructureModuleOutput;
   /** [N, 37, 3] */ finalAtomPositions: Tensor;
   heads: HeadOutputs;
-  /** What entered each iteration's recycling embedder (for checks). */
+  /**
+   * What entered each iteration's recycling embedder (for checks). Only the
+   * last entry's tensors are alive (tracked by the caller's scope); earlier
+   * ones are freed inside alphaFold once the next pass has used them.
+   */
   recycled: { m1Prev: Tensor; zPrev: Tensor; pseudoBetaPrev: HostArray }[];
 }
 
@@ -57,10 +76,11 @@ function outerMask(seqMask: Float64Array, like: { dtype: Tensor['dtype']; device
 }
 
 interface IterationResult {
-  msa: Tensor;
-  pair: Tensor;
-  single: Tensor;
-  /** [S+T, N, C_m] first row */ m1: Tensor;
+  /** master dtype */ msa: Tensor;
+  /** master dtype */ pair: Tensor;
+  /** master dtype */ single: Tensor;
+  /** [N, C_m] first MSA row, trunk dtype (recycled) */ m1: Tensor;
+  /** [N, N, C_z] trunk dtype (recycled) */ pairTrunk: Tensor;
   sm: StructureModuleOutput;
   finalAtomPositions: Tensor;
 }
@@ -69,8 +89,10 @@ function iteration(
   params: ParamStore, rt: ModelRuntime, c: AlphaFoldConfig, f: IterationFeatures, k: number,
   prev: { m1Prev: Tensor; zPrev: Tensor; pseudoBetaPrev: HostArray },
 ): IterationResult {
-  const place = rt.place;
-  const p = params.view();
+  const trunk = trunkRuntime(rt);
+  const place = trunk.place;
+  const p = params.view('', rt.trunkDtype);
+  const toMaster = (x: Tensor) => (x.dtype === rt.place.dtype ? x : cast(x, rt.place.dtype));
   const seqMask = f('seq_mask', k).data;
   const pairMask = outerMask(seqMask, place);
   // Alg. 2 lines 1-5: input embedding
@@ -88,7 +110,7 @@ function iteration(
     const keys = ['template_aatype', 'template_pseudo_beta', 'template_pseudo_beta_mask', 'template_all_atom_mask', 'template_mask',
       'template_torsion_angles_sin_cos', 'template_alt_torsion_angles_sin_cos', 'template_torsion_angles_mask'] as const;
     const tb = Object.fromEntries(keys.map((key) => [key, f(key, k)])) as unknown as TemplateBatch;
-    const t = templateEmbedder(p.sub('template_embedder'), rt, c, tb, z, pairMask);
+    const t = templateEmbedder(p.sub('template_embedder'), trunk, c, tb, z, pairMask);
     z = add(z, t.pair);
     if (t.single && t.singleMask) {
       m = concat([m, t.single], 0);
@@ -99,22 +121,33 @@ function iteration(
   if (c.model.extra_msa.enabled) {
     const feat = extraMsaFeat(f('extra_msa', k), f('extra_has_deletion', k), f('extra_deletion_value', k));
     const e = extraMsaEmbedder(p.sub('extra_msa_embedder'), feat, place);
-    z = extraMsaStack(p.sub('extra_msa_stack'), rt, c, { m: e, z, msaMask: floatTensor(f('extra_msa_mask', k), place), pairMask });
+    z = extraMsaStack(p.sub('extra_msa_stack'), trunk, c, { m: e, z, msaMask: floatTensor(f('extra_msa_mask', k), place), pairMask });
   }
   // Alg. 2 lines 16-17: Evoformer
-  const evo = evoformerStack(p.sub('evoformer'), rt, c, { m, z, msaMask: floatTensor(msaMask, place), pairMask });
+  const evo = evoformerStack(p.sub('evoformer'), trunk, c, { m, z, msaMask: floatTensor(msaMask, place), pairMask });
+  // the structure module and everything after it in the master dtype
+  const single = toMaster(evo.s);
+  const pair = toMaster(evo.z);
   const aatype = f('aatype', k).data;
-  const sm = structureModule(p.sub('structure_module'), rt, c.model.structure_module, evo.s, evo.z, aatype, seqMask);
+  const sm = structureModule(params.view('structure_module'), rt, c.model.structure_module, single, pair, aatype, seqMask);
   const last = sm.layers[sm.layers.length - 1]!;
   const finalAtomPositions = atom14ToAtom37(last.positions, f('residx_atom37_to_atom14', k).data, f('atom37_atom_exists', k).data);
   return {
-    msa: slice(evo.m, [0, 0, 0], [nSeq, n, cm]),
-    pair: evo.z,
-    single: evo.s,
+    msa: toMaster(slice(evo.m, [0, 0, 0], [nSeq, n, cm])),
+    pair,
+    single,
     m1: reshape(slice(evo.m, [0, 0, 0], [1, n, cm]), [n, cm]),
+    pairTrunk: evo.z,
     sm,
     finalAtomPositions,
   };
+}
+
+/** The runtime of the trunk: place.dtype replaced by the trunk dtype under mixed precision. */
+export function trunkRuntime(rt: ModelRuntime): ModelRuntime {
+  if (rt.trunkDtype === undefined || rt.trunkDtype === rt.place.dtype) return rt;
+  const place: TensorPlacement = { dtype: rt.trunkDtype, device: rt.place.device };
+  return { ...rt, place };
 }
 
 /** Runs `iterations` forward passes (OpenFold no_recycling_iters + 1); gradients flow through the last only. */
@@ -122,22 +155,28 @@ export function alphaFold(params: ParamStore, rt: ModelRuntime, c: AlphaFoldConf
   const n = f('aatype', 0).data.length;
   const cm = c.globals.c_m;
   const cz = c.globals.c_z;
+  const trunkPlace = trunkRuntime(rt).place;
+  // tracked by the caller's scope; each is freed as soon as the pass reading it is done
   let prev = {
-    m1Prev: keep(tensor(new Float64Array(n * cm), [n, cm], rt.place)),
-    zPrev: keep(tensor(new Float64Array(n * n * cz), [n, n, cz], rt.place)),
+    m1Prev: tensor(new Float64Array(n * cm), [n, cm], trunkPlace),
+    zPrev: tensor(new Float64Array(n * n * cz), [n, n, cz], trunkPlace),
     pseudoBetaPrev: { shape: [n, 3], data: new Float64Array(n * 3) } as HostArray,
   };
   const recycled = [prev];
   for (let k = 0; k < iterations - 1; k++) {
     // earlier iterations: no tape, everything but the recycled tensors freed
-    prev = noGrad(() => scope(() => {
-      const r = iteration(params, rt, c, f, k, recycled[recycled.length - 1]!);
+    const input = prev;
+    const next = noGrad(() => scope(() => {
+      const r = iteration(params, rt, c, f, k, input);
       return {
-        m1Prev: keep(detach(r.m1)),
-        zPrev: keep(detach(r.pair)),
+        m1Prev: detach(r.m1),
+        zPrev: detach(r.pairTrunk),
         pseudoBetaPrev: pseudoBeta(f('aatype', k).data, r.finalAtomPositions.toArray()),
       };
     }));
+    input.m1Prev.dispose();
+    input.zPrev.dispose();
+    prev = next;
     recycled.push(prev);
   }
   const r = iteration(params, rt, c, f, iterations - 1, prev);

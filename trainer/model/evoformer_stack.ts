@@ -5,9 +5,19 @@
 import type { Tensor } from '../core/tensor.ts';
 import { reshape, scope, slice } from '../autograd/index.ts';
 import type { AlphaFoldConfig } from './config_types.ts';
-import { msaBlock, type MsaBlockArgs } from './evoformer_block.ts';
+import { runBlock } from './block_checkpoint.ts';
+import { msaBlock, type MsaBlockArgs, type MsaBlockOptions } from './evoformer_block.ts';
 import type { ParamView } from './params.ts';
 import type { ModelRuntime } from './runtime.ts';
+
+/** One block, checkpointed when rt.checkpointBlocks (OpenFold blocks_per_ckpt = 1). */
+function block(p: ParamView, rt: ModelRuntime, a: MsaBlockArgs, o: MsaBlockOptions): { m: Tensor; z: Tensor } {
+  const [m, z] = runBlock(rt, (brt, [bm, bz, msaMask, pairMask]) => {
+    const r = msaBlock(p, brt, { m: bm!, z: bz!, msaMask: msaMask!, pairMask: pairMask! }, o);
+    return [r.m, r.z];
+  }, [a.m, a.z, a.msaMask, a.pairMask]);
+  return { m: m!, z: z! };
+}
 
 export interface EvoformerOutput {
   /** [S, N_res, C_m] */ m: Tensor;
@@ -20,7 +30,7 @@ export function evoformerStack(p: ParamView, rt: ModelRuntime, c: AlphaFoldConfi
   const stack = c.model.evoformer_stack;
   let { m, z } = a;
   for (let i = 0; i < stack.no_blocks; i++) {
-    ({ m, z } = scope(() => msaBlock(p.sub(`blocks.${i}`), rt, { m, z, msaMask: a.msaMask, pairMask: a.pairMask }, {
+    ({ m, z } = scope(() => block(p.sub(`blocks.${i}`), rt, { m, z, msaMask: a.msaMask, pairMask: a.pairMask }, {
       stack, globalColumnAttention: false, maskTransition: c.model._mask_trans, eps: c.globals.eps,
     })));
   }
@@ -34,7 +44,7 @@ export function extraMsaStack(p: ParamView, rt: ModelRuntime, c: AlphaFoldConfig
   const stack = c.model.extra_msa.extra_msa_stack;
   let { m, z } = a;
   for (let i = 0; i < stack.no_blocks; i++) {
-    ({ m, z } = scope(() => msaBlock(p.sub(`blocks.${i}`), rt, { m, z, msaMask: a.msaMask, pairMask: a.pairMask }, {
+    ({ m, z } = scope(() => block(p.sub(`blocks.${i}`), rt, { m, z, msaMask: a.msaMask, pairMask: a.pairMask }, {
       stack, globalColumnAttention: true, maskTransition: c.model._mask_trans, eps: c.globals.eps,
     })));
   }

@@ -19,7 +19,7 @@ export interface GatedAttentionArgs {
 export function gatedAttention(p: ParamView, a: GatedAttentionArgs): Tensor {
   const [b, nq] = a.q.shape as [number, number];
   const nk = a.kv.shape[1]!;
-  const hc = p.t('linear_q.weight').shape[0]!;
+  const hc = p.shape('linear_q.weight')[0]!;
   const c = hc / a.heads;
   // [B, Q, H, c] / [B, K, H, c]
   const q = reshape(p.linear('linear_q', a.q), [b, nq, a.heads, c]);

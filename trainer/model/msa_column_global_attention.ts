@@ -15,7 +15,7 @@ export function msaColumnGlobalAttention(p: ParamView, m: Tensor, msaMask: Tenso
   // [N_res, S, C_e], [N_res, S]
   const mT = p.layerNorm('layer_norm_m', permute(m, [1, 0, 2]));
   const maskT = permute(msaMask, [1, 0]);
-  const c = g.t('linear_k.weight').shape[0]!;
+  const c = g.shape('linear_k.weight')[0]!;
   // [N_res, C_e]
   const num = sum(mul(mT, reshape(maskT, [n, s, 1])), [1]);
   const den = add(sum(maskT, [1], true), scalarLike(eps, m));

@@ -6,6 +6,7 @@
 import { parameter, tensor, type DType, type DeviceName, type Tensor } from '../core/tensor.ts';
 import { keep } from '../autograd/scope.ts';
 import { layerNorm, linear, type MatmulPrecision } from '../autograd/nn.ts';
+import { cast, castVia } from '../autograd/layout.ts';
 import type { ParamSpec } from './param_tree.ts';
 
 /** OpenFold's LayerNorm epsilon (primitives.LayerNorm and nn.LayerNorm default). */
@@ -13,8 +14,56 @@ export const LAYER_NORM_EPS = 1e-5;
 
 export class ParamStore {
   readonly tensors: Map<string, Tensor>;
+  /** Optional low-precision copies (bf16) of parameters, written by the optimizer. */
+  private readonly shadows = new Map<string, Tensor>();
   constructor(tensors: Map<string, Tensor>) {
     this.tensors = tensors;
+  }
+
+  /**
+   * Registers a bfloat16 copy of parameter `name` (same shape and device),
+   * e.g. written by a fused optimizer step next to the fp32 master. The
+   * store owns it from now on (a previous, different shadow is freed). Under
+   * a bf16 trunk the model uses it instead of casting the master (castVia:
+   * value = shadow, gradient into the master); the caller keeps it equal to
+   * cast(master).
+   */
+  setShadow(name: string, shadow: Tensor): void {
+    const master = this.get(name);
+    if (shadow.dtype !== 'bfloat16') throw new Error(`setShadow('${name}'): the shadow must be bfloat16, got ${shadow}`);
+    if (shadow.device !== master.device || shadow.shape.length !== master.shape.length || shadow.shape.some((d, i) => d !== master.shape[i])) {
+      throw new Error(`setShadow('${name}'): shadow ${shadow} does not match ${master}`);
+    }
+    const old = this.shadows.get(name);
+    if (old && old !== shadow) old.dispose();
+    this.shadows.set(name, keep(shadow));
+  }
+
+  /** The bf16 shadow of parameter `name`, or null. */
+  shadow(name: string): Tensor | null {
+    return this.shadows.get(name) ?? null;
+  }
+
+  /** Frees and forgets the shadow of `name` (every shadow when omitted). */
+  clearShadow(name?: string): void {
+    for (const [n, t] of this.shadows) {
+      if (name !== undefined && n !== name) continue;
+      t.dispose();
+      this.shadows.delete(n);
+    }
+  }
+
+  /**
+   * Parameter `name` in compute dtype `dtype`: the master itself when the
+   * dtypes match, else its shadow (bf16, when set) through castVia, else a
+   * recorded cast of the master. Either way the gradient reaches the master
+   * in its own dtype.
+   */
+  use(name: string, dtype: DType): Tensor {
+    const master = this.get(name);
+    if (master.dtype === dtype) return master;
+    const shadow = dtype === 'bfloat16' ? this.shadows.get(name) : undefined;
+    return shadow ? castVia(master, shadow) : cast(master, dtype);
   }
 
   /**
@@ -38,25 +87,34 @@ export class ParamStore {
     return t;
   }
 
-  view(prefix = ''): ParamView {
-    return new ParamView(this, prefix);
+  /** A view under prefix; with computeDtype, parameters come in that dtype (see use()). */
+  view(prefix = '', computeDtype?: DType): ParamView {
+    return new ParamView(this, prefix, computeDtype);
   }
 
   dispose(): void {
+    this.clearShadow();
     for (const t of this.tensors.values()) t.dispose();
     this.tensors.clear();
   }
 }
 
 export class ParamView {
-  constructor(private readonly store: ParamStore, readonly prefix: string) {}
+  /** computeDtype: the dtype parameters are read in (default: as stored). */
+  constructor(private readonly store: ParamStore, readonly prefix: string, readonly computeDtype?: DType) {}
 
   private full(name: string): string {
     return this.prefix ? `${this.prefix}.${name}` : name;
   }
 
   t(name: string): Tensor {
-    return this.store.get(this.full(name));
+    const full = this.full(name);
+    return this.computeDtype === undefined ? this.store.get(full) : this.store.use(full, this.computeDtype);
+  }
+
+  /** The shape of parameter `name` (no cast). */
+  shape(name: string): readonly number[] {
+    return this.store.get(this.full(name)).shape;
   }
 
   has(name: string): boolean {
@@ -64,7 +122,7 @@ export class ParamView {
   }
 
   sub(name: string): ParamView {
-    return new ParamView(this.store, this.full(name));
+    return new ParamView(this.store, this.full(name), this.computeDtype);
   }
 
   /** OpenFold Linear `name`: x W^T (+ b when the module has a bias). */

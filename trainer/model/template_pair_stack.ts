@@ -10,6 +10,7 @@
 import type { Tensor } from '../core/tensor.ts';
 import { add, scope } from '../autograd/index.ts';
 import type { TemplatePairStackConfig } from './config_types.ts';
+import { runBlock } from './block_checkpoint.ts';
 import { addDropout } from './evoformer_block.ts';
 import type { ParamView } from './params.ts';
 import type { ModelRuntime } from './runtime.ts';
@@ -22,18 +23,21 @@ export function templatePairStack(p: ParamView, rt: ModelRuntime, cfg: TemplateP
   const rate = cfg.dropout_rate;
   for (let i = 0; i < cfg.no_blocks; i++) {
     const b = p.sub(`blocks.${i}`);
-    const attention = (x: Tensor): Tensor => {
-      x = addDropout(rt, x, triangleAttention(b.sub('tri_att_start'), x, pairMask, cfg.no_heads, true), rate, -3);
-      return addDropout(rt, x, triangleAttention(b.sub('tri_att_end'), x, pairMask, cfg.no_heads, false), rate, -2);
-    };
-    const multiplication = (x: Tensor): Tensor => {
-      x = addDropout(rt, x, triangleMultiplication(b.sub('tri_mul_out'), x, pairMask, true), rate, -3);
-      return addDropout(rt, x, triangleMultiplication(b.sub('tri_mul_in'), x, pairMask, false), rate, -3);
-    };
-    const x = t;
-    t = scope(() => (cfg.tri_mul_first ? attention(multiplication(x)) : multiplication(attention(x))));
-    const y = t;
-    t = scope(() => add(y, transition(b.sub('pair_transition'), y, maskTransition ? pairMask : null)));
+    // one block, checkpointed when rt.checkpointBlocks (OpenFold blocks_per_ckpt = 1)
+    t = scope(() => runBlock(rt, (brt, [x0, mask]) => {
+      const pm = mask!;
+      const attention = (x: Tensor): Tensor => {
+        x = addDropout(brt, x, triangleAttention(b.sub('tri_att_start'), x, pm, cfg.no_heads, true), rate, -3);
+        return addDropout(brt, x, triangleAttention(b.sub('tri_att_end'), x, pm, cfg.no_heads, false), rate, -2);
+      };
+      const multiplication = (x: Tensor): Tensor => {
+        x = addDropout(brt, x, triangleMultiplication(b.sub('tri_mul_out'), x, pm, true), rate, -3);
+        return addDropout(brt, x, triangleMultiplication(b.sub('tri_mul_in'), x, pm, false), rate, -3);
+      };
+      const x = x0!;
+      const y = scope(() => (cfg.tri_mul_first ? attention(multiplication(x)) : multiplication(attention(x))));
+      return [scope(() => add(y, transition(b.sub('pair_transition'), y, maskTransition ? pm : null)))];
+    }, [t, pairMask])[0]!);
   }
   return p.layerNorm('layer_norm', t);
 }
