@@ -17,7 +17,11 @@
 // ops in the promoted dtype (fp32 feature masks times bf16 activations give
 // fp32 intermediates); here the trunk is bf16 end to end (0/1 masks and
 // features rounded to bf16, exact for masks and one-hots) and the structure
-// module, heads and losses are fp32 (ScaleFold's choice).
+// module, heads and losses are fp32 (ScaleFold's choice). The fused
+// attention op keeps its logits and softmax in fp32 where OpenFold's bf16
+// path materialises them in bf16 (more accurate here, not bit-comparable).
+// Like OpenFold's DropoutRowwise (a ones tensor of x's dtype through
+// nn.Dropout), the dropout mask holds 1/(1-p) rounded to bf16.
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { add, cast, concat, noGrad, reshape, scope, slice } from '../autograd/index.ts';
 import { atom14ToAtom37 } from './all_atom.ts';
