@@ -4,6 +4,10 @@
 // JSON and compares them with another run's JSON. Usage:
 //   DTYPE=float64 node --import tsx trainer/model/precision_probe.ts cpu 48 ref.json
 //   node --import tsx trainer/model/precision_probe.ts cuda 48 out.json ref.json
+// TRUNK_DTYPE=bfloat16 runs the bf16 trunk (fp32 masters, structure module,
+// heads, losses), CHECKPOINT=1 checkpoints every block (runtime options).
+// The bf16 bound of a figure is the float32 run's figure x 2^16
+// (precision_check.ts).
 
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { native } from '../core/binding.ts';
@@ -33,12 +37,16 @@ for (const s of specs) {
 const params = ParamStore.fromValues(specs, values, dtype, device);
 const f = syntheticBatch({ nRes: 16, nMsa: 8, nExtra: 16, nTemplates: 2, iterations: 2 }, 3);
 const place = { dtype, device } as const;
+const options = {
+  ...(process.env.TRUNK_DTYPE === 'bfloat16' ? { trunkDtype: 'bfloat16' as const } : {}),
+  ...(process.env.CHECKPOINT === '1' ? { checkpointBlocks: true } : {}),
+};
 const t0 = performance.now();
 const result: { loss: Record<string, number>; grads: Record<string, number> } = { loss: {}, grads: {} };
 scope(() => {
   const tape = new Tape();
   let loss!: ReturnType<typeof alphaFoldLoss>;
-  recordOn(tape, () => { loss = alphaFoldLoss(alphaFold(params, evalRuntime(place), c, f, 2), c, f, 1); });
+  recordOn(tape, () => { loss = alphaFoldLoss(alphaFold(params, evalRuntime(place, options), c, f, 2), c, f, 1); });
   result.loss = { ...loss.breakdown };
   gradientOf(tape, loss.total);
 });
@@ -48,7 +56,7 @@ for (const [name, t] of params.tensors) {
   if (t.grad) for (const x of t.grad.toArray()) s += x * x;
   result.grads[name] = Math.sqrt(s);
 }
-console.log(device, 'ms', (performance.now() - t0).toFixed(0));
+console.log(device, dtype, JSON.stringify(options), 'ms', (performance.now() - t0).toFixed(0));
 const out = process.argv[4] ?? `precision_${device}.json`;
 writeFileSync(out, JSON.stringify(result));
 const ref = process.argv[5];
