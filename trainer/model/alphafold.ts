@@ -151,7 +151,7 @@ function iteration(
 export function trunkRuntime(rt: ModelRuntime): ModelRuntime {
   if (rt.trunkDtype === undefined || rt.trunkDtype === rt.place.dtype) return rt;
   const place: TensorPlacement = { dtype: rt.trunkDtype, device: rt.place.device };
-  return { ...rt, place };
+  return { ...rt, place, nextSeed: () => rt.nextSeed() };
 }
 
 /** Runs `iterations` forward passes (OpenFold no_recycling_iters + 1); gradients flow through the last only. */
