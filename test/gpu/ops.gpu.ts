@@ -73,21 +73,53 @@ for (const [mode, precision] of mmModes) {
 }
 
 // fused attention (float32 and bfloat16) and global attention
+// bfloat16 paths (cuda/attention.cu picks per call, first match):
+//   gemm:     cuBLASLt GEMMs + elementwise kernels (attention_gemm.cuh), where cuBLASLt is compiled, head dim a
+//             multiple of 8 and Q*K >= 4096; 'gemm-bwd' keeps the fused forward (SF_ATTENTION_GEMM_FWD=0);
+//   tc:       tensor-core kernels (attention_tc.cuh), head dim 16 or 32 (SF_ATTENTION_GEMM=0);
+//   simt:     the SIMT kernels, every head dim (SF_ATTENTION_GEMM=0 SF_ATTENTION_TC=0).
+// Shapes: whole and partial 64-row tiles, odd sizes below the GEMM threshold (those rows check the fallback
+// under every tag), head widths 4 and 8 (the tiny model's), and each of bias / mask / gate alone and together.
+type AttnCase = readonly [number, number, number, number, number, string];
+const attnCases: AttnCase[] = [
+  [3, 150, 170, 2, 32, 'bmg'], [2, 64, 300, 4, 16, 'bmg'], [5, 33, 40, 3, 8, ''], [2, 130, 96, 2, 64, 'bmg'],
+  [5, 128, 128, 2, 32, 'bmg'], [3, 70, 50, 2, 16, ''], [2, 96, 80, 3, 32, 'b'], [2, 80, 96, 2, 16, 'm'], [2, 72, 88, 2, 32, 'g'],
+  [3, 65, 70, 2, 8, 'bmg'], [3, 40, 50, 2, 4, 'bmg'], [2, 70, 70, 4, 4, 'b'], [2, 33, 41, 2, 8, 'bmg'],
+];
+const attnPaths: Record<string, Record<string, string>> = {
+  gemm: { SF_ATTENTION_GEMM: '1', SF_ATTENTION_GEMM_FWD: '1', SF_ATTENTION_TC: '1' },
+  'gemm-bwd': { SF_ATTENTION_GEMM: '1', SF_ATTENTION_GEMM_FWD: '0', SF_ATTENTION_TC: '1' },
+  tc: { SF_ATTENTION_GEMM: '0', SF_ATTENTION_TC: '1' },
+  simt: { SF_ATTENTION_GEMM: '0', SF_ATTENTION_TC: '0' },
+};
+const attnEnv = ['SF_ATTENTION_GEMM', 'SF_ATTENTION_GEMM_FWD', 'SF_ATTENTION_TC'];
 for (const mode of both) {
-  // bfloat16 with head dim 16 or 32 runs the tensor-core kernels (cuda/attention_tc.cuh); SF_ATTENTION_TC=0
-  // sends it to the SIMT kernels, so both bf16 paths are checked. The shapes cover whole and partial 64-row tiles.
-  const paths = mode === 'bfloat16' ? ['tc', 'simt'] : ['simt'];
+  const paths = mode === 'bfloat16' ? [...(info.cublasLt ? ['gemm', 'gemm-bwd'] : []), 'tc', 'simt'] : ['simt'];
   for (const path of paths) {
-    process.env.SF_ATTENTION_TC = path === 'tc' ? '1' : '0';
+    for (const name of attnEnv) delete process.env[name];
+    Object.assign(process.env, attnPaths[path]);
     const tag = mode === 'bfloat16' ? ` [${path}]` : '';
-    for (const [B, Q, K, H, D, full] of [[3, 150, 170, 2, 32, true], [2, 64, 300, 4, 16, true], [5, 33, 40, 3, 8, false], [2, 130, 96, 2, 64, true], [5, 128, 128, 2, 32, true], [3, 70, 50, 2, 16, false]] as const) {
+    for (const [B, Q, K, H, D, parts] of attnCases) {
+      if (path === 'gemm-bwd' && Q * K < 64 * 64) continue; // the same fallback as 'gemm'
       const inputs = [inp([B, Q, H, D]), inp([B, K, H, D]), inp([B, K, H, D])];
-      if (full) inputs.push(inp([H, Q, K], -2, 2), fixed([B, K], mask(B, K)), inp([B, Q, H, D]));
-      checkOp(`attention B${B} Q${Q} K${K} H${H} D${D}${full ? ' bias+mask+gate' : ''}${tag}`, mode, inputs, ([q, k, v, bias, m, gate]) => ag.attention({ q, k, v, bias, mask: m, gate }));
+      const at: { bias?: number; mask?: number; gate?: number } = {};
+      if (parts.includes('b')) at.bias = inputs.push(inp([H, Q, K], -2, 2)) - 1;
+      if (parts.includes('m')) at.mask = inputs.push(fixed([B, K], mask(B, K))) - 1;
+      if (parts.includes('g')) at.gate = inputs.push(inp([B, Q, H, D])) - 1;
+      const label = parts === '' ? '' : ` ${[parts.includes('b') ? 'bias' : '', parts.includes('m') ? 'mask' : '', parts.includes('g') ? 'gate' : ''].filter((x) => x).join('+')}`;
+      checkOp(`attention B${B} Q${Q} K${K} H${H} D${D}${label}${tag}`, mode, inputs, (xs) =>
+        ag.attention({
+          q: xs[0], k: xs[1], v: xs[2],
+          bias: at.bias === undefined ? null : xs[at.bias],
+          mask: at.mask === undefined ? null : xs[at.mask],
+          gate: at.gate === undefined ? null : xs[at.gate],
+        }));
     }
   }
-  delete process.env.SF_ATTENTION_TC;
-  checkOp('globalAttention', mode, [inp([4, 8, 8]), inp([4, 100, 8]), inp([4, 100, 8]), fixed([4, 100], mask(4, 100))], ([q, k, v, m]) => ag.globalAttention(q, k, v, m));
+  for (const name of attnEnv) delete process.env[name];
+  for (const [H, D] of [[8, 8], [4, 4], [8, 4]]) {
+    checkOp(`globalAttention H${H} D${D}`, mode, [inp([4, H, D]), inp([4, 100, D]), inp([4, 100, D]), fixed([4, 100], mask(4, 100))], ([q, k, v, m]) => ag.globalAttention(q, k, v, m));
+  }
 }
 
 // streams, events, pinned buffers and async copies: H2D on a side stream, a

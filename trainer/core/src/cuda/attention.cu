@@ -10,10 +10,14 @@
 //             dq (one thread per query, as the forward) and dk/dv/dbias (one
 //             thread per key, query tiles in shared memory; dbias is summed
 //             over the batch rows with coalesced float atomics).
-// Head dims 8, 16, 32 and 64 are compiled (AlphaFold2 uses 8, 16 and 32).
-// bfloat16 with head dim 16 or 32 goes to the tensor-core kernels of
-// attention_tc.cuh instead (unless SF_ATTENTION_TC=0); these SIMT kernels
-// remain the path for float32 and the other head dims.
+// Head dims 4, 8, 16, 32 and 64 are compiled (AlphaFold2 uses 8, 16 and 32;
+// the tiny test model 4 and 8). Path per call, first match:
+//   bf16 + cuBLASLt + head dim a multiple of 8 + Q*K >= 4096: the GEMM path of
+//     attention_gemm.cuh (unless SF_ATTENTION_GEMM=0; SF_ATTENTION_GEMM_FWD=0
+//     keeps only its backward);
+//   bf16 + head dim 16 or 32: the tensor-core kernels of attention_tc.cuh
+//     (unless SF_ATTENTION_TC=0);
+//   otherwise (float32, other head dims, small shapes): these SIMT kernels.
 #include <cmath>
 #include <cstdlib>
 
@@ -308,6 +312,7 @@ __global__ void __launch_bounds__(kRows) attentionDkvKernel(AttentionParams p, A
 }  // namespace sf
 
 #include "attention_tc.cuh"
+#include "attention_gemm.cuh"
 
 namespace sf {
 
@@ -321,11 +326,12 @@ namespace sf {
 
 #define SF_HEAD_DIM_SWITCH(d, D, ...)                                      \
   switch (d) {                                                             \
+    case 4: { constexpr int D = 4; __VA_ARGS__; break; }                   \
     case 8: { constexpr int D = 8; __VA_ARGS__; break; }                   \
     case 16: { constexpr int D = 16; __VA_ARGS__; break; }                 \
     case 32: { constexpr int D = 32; __VA_ARGS__; break; }                 \
     case 64: { constexpr int D = 64; __VA_ARGS__; break; }                 \
-    default: throw CoreError("attention on CUDA: head dim " + std::to_string(d) + " not compiled (8, 16, 32, 64)"); \
+    default: throw CoreError("attention on CUDA: head dim " + std::to_string(d) + " not compiled (4, 8, 16, 32, 64)"); \
   }
 
 static const void* ptrOrNull(const Tensor& t) { return t.defined() ? t.raw() : nullptr; }
@@ -345,6 +351,11 @@ void attentionForwardCuda(const AttentionParams& p, const Tensor& q, const Tenso
   ptr.out = out.raw();
   ptr.outRawW = outRaw.raw();
   ptr.lseW = lse.raw();
+  if (attentionGemmForward(p, q.dtype)) {  // bf16 with cuBLASLt: GEMMs + softmax kernel (attention_gemm.cuh)
+    attentionForwardGemm(p, ptr);
+    checkLastLaunch("attention");
+    return;
+  }
   if (attentionTcCovers(p, q.dtype, ptr.q, ptr.k, ptr.v)) {  // bf16, head dim 16 or 32: tensor cores (attention_tc.cuh)
     if (p.d == 16) attentionForwardTc<16>(p, ptr);
     else attentionForwardTc<32>(p, ptr);
@@ -383,6 +394,11 @@ void attentionBackwardCuda(const AttentionParams& p, const Tensor& q, const Tens
   ptr.doutRaw = doutRaw.raw();
   ptr.delta = delta.raw();
   int64_t rows = p.batch * p.q * p.heads;
+  if (attentionGemmCovers(p, q.dtype)) {  // bf16 with cuBLASLt: GEMMs + one elementwise/dbias kernel (attention_gemm.cuh)
+    attentionBackwardGemm(p, ptr);
+    checkLastLaunch("attention_backward");
+    return;
+  }
   if (attentionTcCovers(p, q.dtype, ptr.q, ptr.k, ptr.v)) {  // bf16, head dim 16 or 32: tensor cores (attention_tc.cuh)
     if (p.d == 16) {
       attentionPrepKernel<bf16, 16><<<blocksFor(rows, 256), 256, 0, stream()>>>(p, ptr);

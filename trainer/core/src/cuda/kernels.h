@@ -26,6 +26,20 @@ struct MatmulParams {
 void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulParams& p);
 bool cublasLtCompiled();
 
+// matmul.cu, internal (attention's GEMM path): row-major strided-batched
+//   C[b] = alpha * op(A[b]) op(B[b]),  A, B bfloat16, C float32 (cF32) or bfloat16, float32 accumulation,
+// on raw device pointers with explicit leading dimensions (elements between rows of the stored matrix) and
+// batch strides (elements). cuBLASLt builds only: elsewhere it throws (callers check cublasLtCompiled()).
+struct GemmBf16Params {
+  int64_t batch, m, n, k;
+  bool transA, transB;
+  int64_t lda, ldb, ldc;
+  int64_t strideA, strideB, strideC;
+  bool cF32;
+  float alpha;
+};
+void gemmBf16Cuda(const void* a, const void* b, void* c, const GemmBf16Params& g);
+
 // attention.cu: fused gated attention with pair bias (see ops/attention.cpp).
 struct AttentionParams {
   int64_t batch, heads, q, k, d;

@@ -166,6 +166,73 @@ static void matmulLt(const Tensor& a, const Tensor& b, const Tensor& c, const Ma
           "matmul");
 }
 
+
+// --- gemmBf16Cuda (kernels.h): bf16 operands at arbitrary leading dimensions and pointer alignments ---
+// Same column-major mapping as ltPlan (lt A = our B, lt B = our A, C^T = op(B)^T op(A)^T). The buffers may sit
+// at any 2-byte offset (a head inside [B, L, H, D]), so the heuristic is told the actual minimum alignment
+// (CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_*_BYTES, default 256) and the plan is cached per alignment too.
+using GemmKey = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool,
+                           uint32_t, uint32_t, uint32_t>;
+
+static uint32_t alignOf(const void* ptr, int64_t strideBytes) {
+  uint64_t x = reinterpret_cast<uintptr_t>(ptr) | static_cast<uint64_t>(strideBytes) | 256u;
+  return static_cast<uint32_t>(x & (~x + 1));  // lowest set bit, at most 256
+}
+
+static const LtPlan& gemmPlan(const GemmBf16Params& g, uint32_t alA, uint32_t alB, uint32_t alC) {
+  static std::map<GemmKey, LtPlan> cache;
+  GemmKey key{g.batch, g.m, g.n, g.k, g.transA, g.transB, g.lda, g.ldb, g.ldc, g.strideA, g.strideB, g.strideC, g.cF32, alA, alB, alC};
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  LtState& s = lt();
+  cudaDataType_t outType = g.cF32 ? CUDA_R_32F : CUDA_R_16BF;
+  LtPlan plan;
+  ltCheck(cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "desc");
+  cublasOperation_t opA = g.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  cublasOperation_t opB = g.transA ? CUBLAS_OP_T : CUBLAS_OP_N;
+  ltCheck(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &opA, sizeof(opA)), "transa");
+  ltCheck(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &opB, sizeof(opB)), "transb");
+  uint64_t n = g.n, m = g.m, k = g.k;
+  ltCheck(cublasLtMatrixLayoutCreate(&plan.la, CUDA_R_16BF, g.transB ? k : n, g.transB ? n : k, g.ldb), "layout a");
+  ltCheck(cublasLtMatrixLayoutCreate(&plan.lb, CUDA_R_16BF, g.transA ? m : k, g.transA ? k : m, g.lda), "layout b");
+  ltCheck(cublasLtMatrixLayoutCreate(&plan.lc, outType, n, m, g.ldc), "layout c");
+  if (g.batch > 1) {
+    setBatch(plan.la, g.batch, g.strideB);
+    setBatch(plan.lb, g.batch, g.strideA);
+    setBatch(plan.lc, g.batch, g.strideC);
+  }
+  cublasLtMatmulPreference_t pref;
+  ltCheck(cublasLtMatmulPreferenceCreate(&pref), "preference");
+  ltCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &s.workspaceBytes, sizeof(s.workspaceBytes)),
+          "preference workspace");
+  // lt A is our B, lt B our A
+  ltCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &alB, sizeof(alB)), "preference align a");
+  ltCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &alA, sizeof(alA)), "preference align b");
+  ltCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &alC, sizeof(alC)), "preference align c");
+  ltCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &alC, sizeof(alC)), "preference align d");
+  cublasLtMatmulHeuristicResult_t result;
+  int found = 0;
+  ltCheck(cublasLtMatmulAlgoGetHeuristic(s.handle, plan.desc, plan.la, plan.lb, plan.lc, plan.lc, pref, 1, &result, &found), "heuristic");
+  cublasLtMatmulPreferenceDestroy(pref);
+  if (found == 0) throw CoreError("matmul (bf16 gemm): cuBLASLt has no algorithm for this shape");
+  plan.algo = result.algo;
+  return cache.emplace(key, plan).first->second;
+}
+
+void gemmBf16Cuda(const void* a, const void* b, void* c, const GemmBf16Params& g) {
+  SF_CHECK(g.batch >= 1 && g.m >= 1 && g.n >= 1 && g.k >= 1, "gemmBf16Cuda: empty product");
+  const int64_t es = g.cF32 ? 4 : 2;
+  // every batch entry's start (stride) and row (leading dimension) share the base pointer's alignment or less
+  uint32_t alA = alignOf(a, ((g.batch > 1 ? g.strideA : 0) | g.lda) * 2), alB = alignOf(b, ((g.batch > 1 ? g.strideB : 0) | g.ldb) * 2);
+  uint32_t alC = alignOf(c, ((g.batch > 1 ? g.strideC : 0) | g.ldc) * es);
+  const LtPlan& plan = gemmPlan(g, alA, alB, alC);
+  LtState& s = lt();
+  float alpha = g.alpha, beta = 0.f;
+  ltCheck(cublasLtMatmul(s.handle, plan.desc, &alpha, b, plan.la, a, plan.lb, &beta, c, plan.lc, c, plan.lc, &plan.algo, s.workspace,
+                         s.workspaceBytes, stream()),
+          "matmul (bf16 gemm)");
+}
+
 bool cublasLtCompiled() { return true; }
 
 void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulParams& p) {
@@ -181,6 +248,10 @@ void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulP
 #else
 
 bool cublasLtCompiled() { return false; }
+
+void gemmBf16Cuda(const void*, const void*, void*, const GemmBf16Params&) {
+  throw CoreError("gemmBf16Cuda: this build has no cuBLASLt");
+}
 
 void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulParams& p) {
   SF_CHECK(c.numel() == p.batch * p.m * p.n, "matmul launcher: output size mismatch");

@@ -1,0 +1,264 @@
+// GEMM path of the fused gated attention (bfloat16, cuBLASLt builds; included
+// by attention.cu after attention_tc.cuh). Same algorithm and layouts as
+// ops/attention.cpp (AlphaFold2 suppl. Alg. 7/8/13/14 with OpenFold's pair
+// bias, mask bias and gate), written the way PyTorch's eager attention runs
+// it: the products are strided-batched cuBLASLt GEMMs (gemmBf16Cuda in
+// matmul.cu, one call per head over the batch rows, since q, k, v are
+// [B, L, H, D]) and the softmax / gradient steps are elementwise kernels over
+// [B, H, Q, K] scratch that is freed at the end of the op.
+//   forward:  S = q k^T (float32) -> softmax rows (+ scale, bias, mask) give
+//             P (bf16) and lse -> O = P v (float32) -> outRaw, out = sig(g) O.
+//   backward: dO = dout sig(g) (bf16), dgate, delta = dO·outRaw (prep);
+//             S = q k^T, dP = dO v^T (float32) -> one kernel per (h, i, j)
+//             looping over the batch rows: P = exp(S scale + bias + mask - lse),
+//             dS = P (dP - delta) (both bf16), dbias[h,i,j] += sum_b dS
+//             (coalesced, no atomics) -> dq = scale dS k, dk = scale dS^T q,
+//             dv = P^T dO (bf16 out).
+// Precision: q, k, v are exact bf16 operands; S, dP, lse, delta and dbias stay
+// float32; P, dS and dO are rounded to bf16 once each before they enter a
+// product (as PyTorch's bf16 eager attention and FlashAttention do), so each
+// gradient carries at most two bf16 roundings besides its own output rounding.
+// The scratch is processed in chunks of batch rows (at most kScratchBytes).
+#pragma once
+#include <cuda_bf16.h>
+
+namespace sf {
+namespace gemm_attn {
+
+using bf = __nv_bfloat16;
+constexpr float kMaskScale = 1e9f;
+constexpr int64_t kScratchBytes = int64_t(1) << 30;
+
+__device__ __forceinline__ float maskBias(const AttentionParams& p, const bf* mask, int64_t b, int64_t j) {
+  return p.hasMask ? kMaskScale * (__bfloat162float(mask[b * p.k + j]) - 1.f) : 0.f;
+}
+
+// One warp per row (b, h, i) of S (chunk-relative b): p = softmax_j(S scale + bias + mask), P in bf16, lse.
+__global__ void __launch_bounds__(256) softmaxRowsKernel(AttentionParams p, const float* __restrict__ S, const bf* __restrict__ bias,
+                                                         const bf* __restrict__ mask, bf* __restrict__ P, float* __restrict__ lse,
+                                                         int64_t b0, int64_t nb) {
+  const int lane = threadIdx.x & 31;
+  const int64_t row = (blockIdx.x * 256ll + threadIdx.x) >> 5;  // (bb, h, i)
+  if (row >= nb * p.heads * p.q) return;
+  const int64_t i = row % p.q, h = (row / p.q) % p.heads, b = b0 + row / (p.q * p.heads);
+  const float* s = S + row * p.k;
+  const bf* br = p.hasBias ? bias + (h * p.q + i) * p.k : nullptr;
+  float m = -INFINITY;
+  for (int64_t j = lane; j < p.k; j += 32) {
+    float x = s[j] * p.scale + maskBias(p, mask, b, j);
+    if (br) x += __bfloat162float(br[j]);
+    m = fmaxf(m, x);
+  }
+  m = warpMax(m);
+  float l = 0.f;
+  for (int64_t j = lane; j < p.k; j += 32) {
+    float x = s[j] * p.scale + maskBias(p, mask, b, j);
+    if (br) x += __bfloat162float(br[j]);
+    l += expf(x - m);
+  }
+  l = warpSum(l);
+  const float lr = m + logf(l);
+  bf* pr = P + row * p.k;
+  for (int64_t j = lane; j < p.k; j += 32) {
+    float x = s[j] * p.scale + maskBias(p, mask, b, j);
+    if (br) x += __bfloat162float(br[j]);
+    pr[j] = __float2bfloat16(expf(x - lr));
+  }
+  if (lane == 0) lse[(b * p.heads + h) * p.q + i] = lr;
+}
+
+// outRaw = O (float32 [B, Q, H, D]) in bf16, out = sigmoid(g) O.
+__global__ void finishForwardKernel(AttentionParams p, const float* __restrict__ O, const bf* __restrict__ gate, bf* __restrict__ outRaw,
+                                    bf* __restrict__ out, int64_t n) {
+  int64_t e = blockIdx.x * 256ll + threadIdx.x;
+  if (e >= n) return;
+  float o = O[e];
+  outRaw[e] = __float2bfloat16(o);
+  if (p.hasGate) out[e] = __float2bfloat16(o / (1.f + expf(-__bfloat162float(gate[e]))));
+}
+
+// dO = dout * sigmoid(g) rounded to bf16, dgate, delta[b,h,i] = dO·outRaw (the rounded dO, so that delta
+// matches sum_j P dP). One thread per (b, i, h).
+__global__ void prepKernel(AttentionParams p, const bf* __restrict__ dout, const bf* __restrict__ outRaw, const bf* __restrict__ gate,
+                           bf* __restrict__ dO, bf* __restrict__ dgate, float* __restrict__ delta) {
+  int64_t e = blockIdx.x * 256ll + threadIdx.x;
+  if (e >= p.batch * p.q * p.heads) return;
+  int64_t h = e % p.heads, i = (e / p.heads) % p.q, b = e / (p.heads * p.q);
+  float acc = 0.f;
+  for (int64_t c = 0; c < p.d; ++c) {
+    int64_t at = e * p.d + c;
+    float g = __bfloat162float(dout[at]), o = __bfloat162float(outRaw[at]);
+    if (p.hasGate) {
+      float sg = 1.f / (1.f + expf(-__bfloat162float(gate[at])));
+      dgate[at] = __float2bfloat16(g * o * sg * (1.f - sg));
+      g *= sg;
+    }
+    bf gr = __float2bfloat16(g);
+    dO[at] = gr;
+    acc += __bfloat162float(gr) * o;
+  }
+  delta[(b * p.heads + h) * p.q + i] = acc;
+}
+
+// Thread per (h, i, j..j+V-1), looping over the chunk's batch rows: P, dS (bf16) and dbias += sum_b dS.
+template <int V>
+__global__ void __launch_bounds__(256) scoresGradKernel(AttentionParams p, const float* __restrict__ S, const float* __restrict__ dP,
+                                                        const bf* __restrict__ bias, const bf* __restrict__ mask,
+                                                        const float* __restrict__ lse, const float* __restrict__ delta, bf* __restrict__ P,
+                                                        bf* __restrict__ dS, float* __restrict__ dbias, int64_t b0, int64_t nb) {
+  const int64_t e = (blockIdx.x * 256ll + threadIdx.x) * V;
+  const int64_t hq = p.heads * p.q;
+  if (e >= hq * p.k) return;
+  const int64_t j = e % p.k, hi = e / p.k, h = hi / p.q, i = hi % p.q;
+  float bv[V], acc[V];
+#pragma unroll
+  for (int u = 0; u < V; ++u) {
+    bv[u] = p.hasBias ? __bfloat162float(bias[e + u]) : 0.f;
+    acc[u] = 0.f;
+  }
+  for (int64_t bb = 0; bb < nb; ++bb) {
+    const int64_t b = b0 + bb, r = (b * p.heads + h) * p.q + i;
+    const float l = lse[r], dl = delta[r];
+    const int64_t at = (bb * hq + hi) * p.k + j;
+    float s[V], g[V];
+    if constexpr (V == 4) {
+      float4 sv = *reinterpret_cast<const float4*>(S + at), gv = *reinterpret_cast<const float4*>(dP + at);
+      s[0] = sv.x, s[1] = sv.y, s[2] = sv.z, s[3] = sv.w;
+      g[0] = gv.x, g[1] = gv.y, g[2] = gv.z, g[3] = gv.w;
+    } else {
+#pragma unroll
+      for (int u = 0; u < V; ++u) s[u] = S[at + u], g[u] = dP[at + u];
+    }
+    bf pr[V], ds[V];
+#pragma unroll
+    for (int u = 0; u < V; ++u) {
+      float x = expf(s[u] * p.scale + bv[u] + maskBias(p, mask, b, j + u) - l);
+      float d = x * (g[u] - dl);
+      acc[u] += d;
+      pr[u] = __float2bfloat16(x);
+      ds[u] = __float2bfloat16(d);
+    }
+    if constexpr (V == 4) {
+      *reinterpret_cast<uint2*>(P + at) = *reinterpret_cast<const uint2*>(pr);
+      *reinterpret_cast<uint2*>(dS + at) = *reinterpret_cast<const uint2*>(ds);
+    } else {
+#pragma unroll
+      for (int u = 0; u < V; ++u) P[at + u] = pr[u], dS[at + u] = ds[u];
+    }
+  }
+  if (p.hasBias) {
+#pragma unroll
+    for (int u = 0; u < V; ++u) dbias[e + u] += acc[u];
+  }
+}
+
+// rows of one head h inside a [B, L, H, D] tensor, from batch row b0: ld H*D, batch stride L*H*D
+struct HeadView {
+  const AttentionParams& p;
+  int64_t b0;
+  const bf* of(const void* base, int64_t len, int64_t h) const { return static_cast<const bf*>(base) + (b0 * len * p.heads + h) * p.d; }
+  bf* of(void* base, int64_t len, int64_t h) const { return static_cast<bf*>(base) + (b0 * len * p.heads + h) * p.d; }
+};
+
+// C = alpha op(A) op(B) per head over nb batch rows
+inline void gemm(const void* a, const void* b, void* c, int64_t nb, int64_t m, int64_t n, int64_t k, bool tA, bool tB, int64_t lda,
+                 int64_t ldb, int64_t ldc, int64_t sA, int64_t sB, int64_t sC, bool cF32, float alpha) {
+  GemmBf16Params g{nb, m, n, k, tA, tB, lda, ldb, ldc, sA, sB, sC, cF32, alpha};
+  gemmBf16Cuda(a, b, c, g);
+}
+
+inline int64_t chunkRows(const AttentionParams& p, int64_t bytesPerEntry) {
+  int64_t perRow = p.heads * p.q * p.k * bytesPerEntry;
+  int64_t nb = kScratchBytes / (perRow > 0 ? perRow : 1);
+  return nb < 1 ? 1 : nb > p.batch ? p.batch : nb;
+}
+
+}  // namespace gemm_attn
+
+// Selected for bfloat16 where cuBLASLt is compiled, head dims that are multiples of 8 (16-byte rows for the
+// GEMMs), and Q * K >= 64 * 64 (below that the fused kernels' single launch wins); SF_ATTENTION_GEMM=0 in the
+// environment turns it off (then attention_tc.cuh / the SIMT kernels run, as before). H200 figures: README.md.
+inline bool attentionGemmCovers(const AttentionParams& p, DType dt) {
+  const char* e = std::getenv("SF_ATTENTION_GEMM");
+  if (e && e[0] == '0') return false;
+  return dt == DType::BF16 && cublasLtCompiled() && p.batch > 0 && p.heads > 0 && p.d > 0 && p.d % 8 == 0 && p.q * p.k >= 64 * 64;
+}
+
+// The forward alone can be sent back to the fused kernels with SF_ATTENTION_GEMM_FWD=0 (benchmarks compare).
+inline bool attentionGemmForward(const AttentionParams& p, DType dt) {
+  const char* e = std::getenv("SF_ATTENTION_GEMM_FWD");
+  return !(e && e[0] == '0') && attentionGemmCovers(p, dt);
+}
+
+inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) {
+  using namespace gemm_attn;
+  const int64_t H = p.heads, Q = p.q, K = p.k, D = p.d, HD = H * D;
+  const int64_t nbMax = chunkRows(p, 6);
+  float* S = static_cast<float*>(deviceAlloc(static_cast<size_t>(nbMax * H * Q * K) * 4));
+  bf* P = static_cast<bf*>(deviceAlloc(static_cast<size_t>(nbMax * H * Q * K) * 2));
+  float* O = static_cast<float*>(deviceAlloc(static_cast<size_t>(p.batch * Q * HD) * 4));
+  for (int64_t b0 = 0; b0 < p.batch; b0 += nbMax) {
+    const int64_t nb = b0 + nbMax <= p.batch ? nbMax : p.batch - b0;
+    HeadView hv{p, b0};
+    for (int64_t h = 0; h < H; ++h)
+      gemm(hv.of(ptr.q, Q, h), hv.of(ptr.k, K, h), S + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, H * Q * K, true, 1.f);
+    int64_t rows = nb * H * Q;
+    softmaxRowsKernel<<<blocksFor(rows * 32, 256), 256, 0, stream()>>>(p, S, static_cast<const bf*>(ptr.bias), static_cast<const bf*>(ptr.mask),
+                                                                       P, static_cast<float*>(ptr.lseW), b0, nb);
+    for (int64_t h = 0; h < H; ++h)
+      gemm(P + h * Q * K, hv.of(ptr.v, K, h), O + (b0 * Q * H + h) * D, nb, Q, D, K, false, false, K, HD, HD, H * Q * K, K * HD, Q * HD, true,
+           1.f);
+  }
+  int64_t n = p.batch * Q * HD;
+  finishForwardKernel<<<blocksFor(n, 256), 256, 0, stream()>>>(p, O, static_cast<const bf*>(ptr.gate), static_cast<bf*>(ptr.outRawW),
+                                                               static_cast<bf*>(ptr.out), n);
+  deviceFree(O);
+  deviceFree(P);
+  deviceFree(S);
+}
+
+// ptr.doutRaw: the op's float32 [B, Q, H, D] scratch, reused here for dO in bf16.
+inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr) {
+  using namespace gemm_attn;
+  const int64_t H = p.heads, Q = p.q, K = p.k, D = p.d, HD = H * D;
+  bf* dO = static_cast<bf*>(ptr.doutRaw);
+  float* delta = static_cast<float*>(ptr.delta);
+  prepKernel<<<blocksFor(p.batch * Q * H, 256), 256, 0, stream()>>>(p, static_cast<const bf*>(ptr.dout), static_cast<const bf*>(ptr.outRaw),
+                                                                    static_cast<const bf*>(ptr.gate), dO, static_cast<bf*>(ptr.dgate), delta);
+  const int64_t nbMax = chunkRows(p, 12);
+  const size_t entries = static_cast<size_t>(nbMax * H * Q * K);
+  float* S = static_cast<float*>(deviceAlloc(entries * 4));
+  float* dP = static_cast<float*>(deviceAlloc(entries * 4));
+  bf* P = static_cast<bf*>(deviceAlloc(entries * 2));
+  bf* dS = static_cast<bf*>(deviceAlloc(entries * 2));
+  const bool vec4 = K % 4 == 0 && (!p.hasBias || (reinterpret_cast<uintptr_t>(ptr.bias) & 7) == 0);
+  const int64_t threads = H * Q * K / (vec4 ? 4 : 1);
+  const int64_t hqk = H * Q * K;
+  for (int64_t b0 = 0; b0 < p.batch; b0 += nbMax) {
+    const int64_t nb = b0 + nbMax <= p.batch ? nbMax : p.batch - b0;
+    HeadView hv{p, b0};
+    for (int64_t h = 0; h < H; ++h) {
+      gemm(hv.of(ptr.q, Q, h), hv.of(ptr.k, K, h), S + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, hqk, true, 1.f);
+      gemm(hv.of(dO, Q, h), hv.of(ptr.v, K, h), dP + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, hqk, true, 1.f);
+    }
+    const bf* bias = static_cast<const bf*>(ptr.bias);
+    const bf* mask = static_cast<const bf*>(ptr.mask);
+    const float* lse = static_cast<const float*>(ptr.lse);
+    float* dbias = static_cast<float*>(ptr.dbias);
+    if (vec4) scoresGradKernel<4><<<blocksFor(threads, 256), 256, 0, stream()>>>(p, S, dP, bias, mask, lse, delta, P, dS, dbias, b0, nb);
+    else scoresGradKernel<1><<<blocksFor(threads, 256), 256, 0, stream()>>>(p, S, dP, bias, mask, lse, delta, P, dS, dbias, b0, nb);
+    for (int64_t h = 0; h < H; ++h) {
+      const bf* dSh = dS + h * Q * K;
+      // dq[Q, D] = scale dS[Q, K] k[K, D]; dk[K, D] = scale dS^T q[Q, D]; dv[K, D] = P^T dO[Q, D]
+      gemm(dSh, hv.of(ptr.k, K, h), hv.of(ptr.dq, Q, h), nb, Q, D, K, false, false, K, HD, HD, hqk, K * HD, Q * HD, false, p.scale);
+      gemm(dSh, hv.of(ptr.q, Q, h), hv.of(ptr.dk, K, h), nb, K, D, Q, true, false, K, HD, HD, hqk, Q * HD, K * HD, false, p.scale);
+      gemm(P + h * Q * K, hv.of(dO, Q, h), hv.of(ptr.dv, K, h), nb, K, D, Q, true, false, K, HD, HD, hqk, Q * HD, K * HD, false, 1.f);
+    }
+  }
+  deviceFree(dS);
+  deviceFree(P);
+  deviceFree(dP);
+  deviceFree(S);
+}
+
+}  // namespace sf
