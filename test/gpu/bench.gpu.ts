@@ -138,12 +138,31 @@ for (const [name, batch, m, k, n] of gemms) {
   }
 }
 
-// fused attention forward + backward with pair bias, mask and gate
+// fused attention forward + backward with pair bias, mask and gate, on each selectable path:
+//   gemm:     cuBLASLt GEMMs + elementwise kernels for forward and backward (cuda/attention_gemm.cuh; the
+//             default for bf16 where cuBLASLt is compiled);
+//   gemm-bwd: the fused tensor-core forward with the GEMM backward (SF_ATTENTION_GEMM_FWD=0);
+//   tc:       the fused tensor-core kernels (cuda/attention_tc.cuh; SF_ATTENTION_GEMM=0);
+//   simt:     the SIMT kernels (SF_ATTENTION_GEMM=0 SF_ATTENTION_TC=0), also the float32 path.
+const attnBenchEnv: Record<string, Record<string, string>> = {
+  gemm: { SF_ATTENTION_GEMM: '1', SF_ATTENTION_GEMM_FWD: '1', SF_ATTENTION_TC: '1' },
+  'gemm-bwd': { SF_ATTENTION_GEMM: '1', SF_ATTENTION_GEMM_FWD: '0', SF_ATTENTION_TC: '1' },
+  tc: { SF_ATTENTION_GEMM: '0', SF_ATTENTION_GEMM_FWD: '1', SF_ATTENTION_TC: '1' },
+  simt: { SF_ATTENTION_GEMM: '0', SF_ATTENTION_GEMM_FWD: '1', SF_ATTENTION_TC: '0' },
+};
+const attnBenchNames: Record<string, string> = {
+  gemm: 'cuBLASLt GEMM path', 'gemm-bwd': 'tensor-core fwd + GEMM bwd', tc: 'tensor cores', simt: 'SIMT fp32 FMA',
+};
+const attnBenchPaths: [DType, string][] = [
+  ...(info.cublasLt ? ([['bfloat16', 'gemm'], ['bfloat16', 'gemm-bwd']] as [DType, string][]) : []),
+  ['bfloat16', 'tc'], ['bfloat16', 'simt'], ['float32', 'simt'],
+];
 for (const [label, B, H] of [['msa-row', 128, 8], ['triangle', 256, 4]] as const) {
   const [Q, D] = [256, 32];
-  for (const [dtype, path] of [['bfloat16', 'tc'], ['bfloat16', 'simt'], ['float32', 'simt']] as [DType, string][]) {
-    // bf16 head dim 32 takes the tensor-core kernels unless SF_ATTENTION_TC=0 (read at each launch)
-    process.env.SF_ATTENTION_TC = path === 'tc' ? '1' : '0';
+  for (const [dtype, path] of attnBenchPaths) {
+    // the path is chosen at each launch from the environment (cuda/attention.cu): see attnBenchEnv
+    for (const name of Object.keys(attnBenchEnv.gemm)) delete process.env[name];
+    Object.assign(process.env, attnBenchEnv[path]);
     const q = random([B, Q, H, D], dtype);
     const k = random([B, Q, H, D], dtype);
     const v = random([B, Q, H, D], dtype);
@@ -160,9 +179,9 @@ for (const [label, B, H] of [['msa-row', 128, 8], ['triangle', 256, 4]] as const
       runOp('attention_backward', [...inputs, outRaw, lse, dout], {});
     });
     const flops = 4 * B * H * Q * Q * D; // two products forward
-    report(`attention\t${label} B${B} H${H} ${Q}x${Q} d${D} bias+mask+gate\t${dtype} ${path === 'tc' ? 'tensor cores' : 'SIMT fp32 FMA'}\tfwd ${fwd.toFixed(3)} ms\tbwd ${bwd.toFixed(3)} ms\tfwd+bwd ${(fwd + bwd).toFixed(3)} ms\t(${((3.5 * flops) / (fwd + bwd) / 1e9).toFixed(1)} TFLOP/s at 3.5x the forward's products)`);
+    report(`attention\t${label} B${B} H${H} ${Q}x${Q} d${D} bias+mask+gate\t${dtype} ${attnBenchNames[path]}\tfwd ${fwd.toFixed(3)} ms\tbwd ${bwd.toFixed(3)} ms\tfwd+bwd ${(fwd + bwd).toFixed(3)} ms\t(${((3.5 * flops) / (fwd + bwd) / 1e9).toFixed(1)} TFLOP/s at 3.5x the forward's products)`);
     if (dtype === 'bfloat16') {
-      // the same without bias, mask and gate: what the bias gradient's atomics and the extra inputs cost
+      // the same without bias, mask and gate: what the bias gradient and the extra inputs cost
       const plain = [q, k, v, null, null, null];
       const fwdPlain = timeMs(() => {
         runOp('attention', plain, {});
@@ -178,7 +197,7 @@ for (const [label, B, H] of [['msa-row', 128, 8], ['triangle', 256, 4]] as const
     for (const t of [...inputs, dout, outRaw, lse]) t.dispose();
   }
 }
-delete process.env.SF_ATTENTION_TC;
+for (const name of Object.keys(attnBenchEnv.gemm)) delete process.env[name];
 
 // layer norm at [128 x 256, 256]: bytes of x read and y written (forward); dy, x read and dx written (backward)
 const blocker = ag.keep(ag.scope(() => runOpAll('fill', [tensor([0], [1]).to('cuda')], { value: 0.5, shape: [1 << 28] })[0]));
