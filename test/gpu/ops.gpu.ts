@@ -74,17 +74,18 @@ for (const [mode, precision] of mmModes) {
 
 // fused attention (float32 and bfloat16) and global attention
 // bfloat16 paths (cuda/attention.cu picks per call, first match):
-//   gemm:     cuBLASLt GEMMs + elementwise kernels (attention_gemm.cuh), where cuBLASLt is compiled, head dim a
-//             multiple of 8 and Q*K >= 4096; 'gemm-bwd' keeps the fused forward (SF_ATTENTION_GEMM_FWD=0);
+//   gemm:     cuBLASLt GEMMs + elementwise kernels (attention_gemm.cuh), where cuBLASLt is compiled, head dim and
+//             K multiples of 8 and Q*K >= 4096; 'gemm-bwd' keeps the fused forward (SF_ATTENTION_GEMM_FWD=0);
 //   tc:       tensor-core kernels (attention_tc.cuh), head dim 16 or 32 (SF_ATTENTION_GEMM=0);
 //   simt:     the SIMT kernels, every head dim (SF_ATTENTION_GEMM=0 SF_ATTENTION_TC=0).
-// Shapes: whole and partial 64-row tiles, odd sizes below the GEMM threshold (those rows check the fallback
-// under every tag), head widths 4 and 8 (the tiny model's), and each of bias / mask / gate alone and together.
+// Shapes: whole and partial 64-row tiles, odd sizes below the GEMM threshold or with K not a multiple of 8
+// (those rows check the fallback under every tag), K above 512 (the softmax kernel's loop variant), head
+// widths 4 and 8 (the tiny model's), and each of bias / mask / gate alone and together.
 type AttnCase = readonly [number, number, number, number, number, string];
 const attnCases: AttnCase[] = [
   [3, 150, 170, 2, 32, 'bmg'], [2, 64, 300, 4, 16, 'bmg'], [5, 33, 40, 3, 8, ''], [2, 130, 96, 2, 64, 'bmg'],
   [5, 128, 128, 2, 32, 'bmg'], [3, 70, 50, 2, 16, ''], [2, 96, 80, 3, 32, 'b'], [2, 80, 96, 2, 16, 'm'], [2, 72, 88, 2, 32, 'g'],
-  [3, 65, 70, 2, 8, 'bmg'], [3, 40, 50, 2, 4, 'bmg'], [2, 70, 70, 4, 4, 'b'], [2, 33, 41, 2, 8, 'bmg'],
+  [3, 65, 72, 2, 8, 'bmg'], [3, 77, 136, 2, 8, 'bmg'], [2, 300, 64, 2, 16, 'bm'], [1, 16, 520, 1, 8, 'bm'], [3, 40, 50, 2, 4, 'bmg'], [2, 70, 70, 4, 4, 'b'], [2, 33, 41, 2, 8, 'bmg'],
 ];
 const attnPaths: Record<string, Record<string, string>> = {
   gemm: { SF_ATTENTION_GEMM: '1', SF_ATTENTION_GEMM_FWD: '1', SF_ATTENTION_TC: '1' },
@@ -100,7 +101,7 @@ for (const mode of both) {
     Object.assign(process.env, attnPaths[path]);
     const tag = mode === 'bfloat16' ? ` [${path}]` : '';
     for (const [B, Q, K, H, D, parts] of attnCases) {
-      if (path === 'gemm-bwd' && Q * K < 64 * 64) continue; // the same fallback as 'gemm'
+      if (path === 'gemm-bwd' && (Q * K < 64 * 64 || K % 8 !== 0 || D % 8 !== 0)) continue; // the same fallback as 'gemm'
       const inputs = [inp([B, Q, H, D]), inp([B, K, H, D]), inp([B, K, H, D])];
       const at: { bias?: number; mask?: number; gate?: number } = {};
       if (parts.includes('b')) at.bias = inputs.push(inp([H, Q, K], -2, 2)) - 1;

@@ -34,6 +34,8 @@ __device__ __forceinline__ float maskBias(const AttentionParams& p, const bf* ma
 }
 
 // One warp per row (b, h, i) of S (chunk-relative b): p = softmax_j(S scale + bias + mask), P in bf16, lse.
+// Rows of up to 32 * N keys are held in registers (one read of S); longer rows take N = 0 (three passes).
+template <int N>
 __global__ void __launch_bounds__(256) softmaxRowsKernel(AttentionParams p, const float* __restrict__ S, const bf* __restrict__ bias,
                                                          const bf* __restrict__ mask, bf* __restrict__ P, float* __restrict__ lse,
                                                          int64_t b0, int64_t nb) {
@@ -43,28 +45,40 @@ __global__ void __launch_bounds__(256) softmaxRowsKernel(AttentionParams p, cons
   const int64_t i = row % p.q, h = (row / p.q) % p.heads, b = b0 + row / (p.q * p.heads);
   const float* s = S + row * p.k;
   const bf* br = p.hasBias ? bias + (h * p.q + i) * p.k : nullptr;
-  float m = -INFINITY;
-  for (int64_t j = lane; j < p.k; j += 32) {
+  auto logit = [&](int64_t j) {
     float x = s[j] * p.scale + maskBias(p, mask, b, j);
-    if (br) x += __bfloat162float(br[j]);
-    m = fmaxf(m, x);
-  }
-  m = warpMax(m);
-  float l = 0.f;
-  for (int64_t j = lane; j < p.k; j += 32) {
-    float x = s[j] * p.scale + maskBias(p, mask, b, j);
-    if (br) x += __bfloat162float(br[j]);
-    l += expf(x - m);
-  }
-  l = warpSum(l);
-  const float lr = m + logf(l);
+    return br ? x + __bfloat162float(br[j]) : x;
+  };
   bf* pr = P + row * p.k;
-  for (int64_t j = lane; j < p.k; j += 32) {
-    float x = s[j] * p.scale + maskBias(p, mask, b, j);
-    if (br) x += __bfloat162float(br[j]);
-    pr[j] = __float2bfloat16(expf(x - lr));
+  float m = -INFINITY, l = 0.f;
+  if constexpr (N > 0) {
+    float x[N];
+#pragma unroll
+    for (int u = 0; u < N; ++u) {
+      int64_t j = lane + 32 * u;
+      x[u] = j < p.k ? logit(j) : -INFINITY;
+      m = fmaxf(m, x[u]);
+    }
+    m = warpMax(m);
+#pragma unroll
+    for (int u = 0; u < N; ++u) l += lane + 32 * u < p.k ? expf(x[u] - m) : 0.f;
+    l = warpSum(l);
+    const float lr = m + logf(l);
+#pragma unroll
+    for (int u = 0; u < N; ++u) {
+      int64_t j = lane + 32 * u;
+      if (j < p.k) pr[j] = __float2bfloat16(expf(x[u] - lr));
+    }
+    if (lane == 0) lse[(b * p.heads + h) * p.q + i] = lr;
+  } else {
+    for (int64_t j = lane; j < p.k; j += 32) m = fmaxf(m, logit(j));
+    m = warpMax(m);
+    for (int64_t j = lane; j < p.k; j += 32) l += expf(logit(j) - m);
+    l = warpSum(l);
+    const float lr = m + logf(l);
+    for (int64_t j = lane; j < p.k; j += 32) pr[j] = __float2bfloat16(expf(logit(j) - lr));
+    if (lane == 0) lse[(b * p.heads + h) * p.q + i] = lr;
   }
-  if (lane == 0) lse[(b * p.heads + h) * p.q + i] = lr;
 }
 
 // outRaw = O (float32 [B, Q, H, D]) in bf16, out = sigmoid(g) O.
@@ -116,6 +130,7 @@ __global__ void __launch_bounds__(256) scoresGradKernel(AttentionParams p, const
     bv[u] = p.hasBias ? __bfloat162float(bias[e + u]) : 0.f;
     acc[u] = 0.f;
   }
+#pragma unroll 2
   for (int64_t bb = 0; bb < nb; ++bb) {
     const int64_t b = b0 + bb, r = (b * p.heads + h) * p.q + i;
     const float l = lse[r], dl = delta[r];
@@ -175,13 +190,15 @@ inline int64_t chunkRows(const AttentionParams& p, int64_t bytesPerEntry) {
 
 }  // namespace gemm_attn
 
-// Selected for bfloat16 where cuBLASLt is compiled, head dims that are multiples of 8 (16-byte rows for the
-// GEMMs), and Q * K >= 64 * 64 (below that the fused kernels' single launch wins); SF_ATTENTION_GEMM=0 in the
+// Selected for bfloat16 where cuBLASLt is compiled, head dims and key counts that are multiples of 8 (every
+// GEMM operand row and batch entry then starts on 16 bytes), and Q * K >= 64 * 64 (below that the fused
+// kernels' single launch wins); SF_ATTENTION_GEMM=0 in the
 // environment turns it off (then attention_tc.cuh / the SIMT kernels run, as before). H200 figures: README.md.
 inline bool attentionGemmCovers(const AttentionParams& p, DType dt) {
   const char* e = std::getenv("SF_ATTENTION_GEMM");
   if (e && e[0] == '0') return false;
-  return dt == DType::BF16 && cublasLtCompiled() && p.batch > 0 && p.heads > 0 && p.d > 0 && p.d % 8 == 0 && p.q * p.k >= 64 * 64;
+  return dt == DType::BF16 && cublasLtCompiled() && p.batch > 0 && p.heads > 0 && p.d > 0 && p.d % 8 == 0 && p.k % 8 == 0 &&
+         p.q * p.k >= 64 * 64;
 }
 
 // The forward alone can be sent back to the fused kernels with SF_ATTENTION_GEMM_FWD=0 (benchmarks compare).
@@ -202,9 +219,15 @@ inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) 
     HeadView hv{p, b0};
     for (int64_t h = 0; h < H; ++h)
       gemm(hv.of(ptr.q, Q, h), hv.of(ptr.k, K, h), S + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, H * Q * K, true, 1.f);
-    int64_t rows = nb * H * Q;
-    softmaxRowsKernel<<<blocksFor(rows * 32, 256), 256, 0, stream()>>>(p, S, static_cast<const bf*>(ptr.bias), static_cast<const bf*>(ptr.mask),
-                                                                       P, static_cast<float*>(ptr.lseW), b0, nb);
+    const int64_t rows = nb * H * Q;
+    const bf* bias = static_cast<const bf*>(ptr.bias);
+    const bf* mask = static_cast<const bf*>(ptr.mask);
+    float* lse = static_cast<float*>(ptr.lseW);
+    const unsigned blocks = blocksFor(rows * 32, 256);
+    if (K <= 128) softmaxRowsKernel<4><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    else if (K <= 256) softmaxRowsKernel<8><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    else if (K <= 512) softmaxRowsKernel<16><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    else softmaxRowsKernel<0><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
     for (int64_t h = 0; h < H; ++h)
       gemm(P + h * Q * K, hv.of(ptr.v, K, h), O + (b0 * Q * H + h) * D, nb, Q, D, K, false, false, K, HD, HD, H * Q * K, K * HD, Q * HD, true,
            1.f);
