@@ -16,7 +16,9 @@
 // in bf16, the structure module's and heads' included, and leaves elementwise
 // ops in the promoted dtype (fp32 feature masks times bf16 activations give
 // fp32 intermediates); here the trunk is bf16 end to end (0/1 masks and
-// features rounded to bf16, exact for masks and one-hots) and the structure
+// features rounded to bf16, exact for masks and one-hots; mask-derived counts
+// such as the outer product mean's norm, up to 1024 extra sequences, are
+// rounded to bf16 where OpenFold keeps them fp32) and the structure
 // module, heads and losses are fp32 (ScaleFold's choice). The fused
 // attention op keeps its logits and softmax in fp32 where OpenFold's bf16
 // path materialises them in bf16 (more accurate here, not bit-comparable).
