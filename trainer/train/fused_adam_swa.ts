@@ -49,6 +49,29 @@ export function fromBf16Bits(bits: number): number {
   return f32[0]!;
 }
 
+/** The float32 constants of one step (the native op `adam_swa` gets the same values). */
+export interface AdamSwaScalars {
+  b1: number;
+  b2: number;
+  eps: number;
+  /** lr / (1 - beta1^step) */
+  stepSize: number;
+  /** sqrt(1 - beta2^step) */
+  sqrtCorrection2: number;
+  /** 1 - decay */
+  keep: number;
+}
+
+export function adamSwaScalars(lr: number, step: number, c: AdamSwaConfig): AdamSwaScalars {
+  const fr = Math.fround;
+  return {
+    b1: fr(c.beta1), b2: fr(c.beta2), eps: fr(c.eps),
+    stepSize: fr(lr / (1 - c.beta1 ** step)),
+    sqrtCorrection2: fr(Math.sqrt(1 - c.beta2 ** step)),
+    keep: fr(1 - c.averageDecay),
+  };
+}
+
 /**
  * One optimizer step on one parameter tensor, in place. `step` is 1-based
  * (the bias corrections use it); every intermediate is rounded to fp32 as the
@@ -61,10 +84,7 @@ export function fusedAdamSwaStep(state: ParameterState, lr: number, step: number
     throw new RangeError(`fusedAdamSwaStep: tensors of ${n} elements expected`);
   }
   const fr = Math.fround;
-  const b1 = fr(c.beta1), b2 = fr(c.beta2), eps = fr(c.eps);
-  const stepSize = fr(lr / (1 - c.beta1 ** step));
-  const sqrtCorrection2 = fr(Math.sqrt(1 - c.beta2 ** step));
-  const keep = fr(1 - c.averageDecay);
+  const { b1, b2, eps, stepSize, sqrtCorrection2, keep } = adamSwaScalars(lr, step, c);
   for (let i = 0; i < n; i++) {
     const g = grad[i]!;
     const mi = fr(fr(b1 * m[i]!) + fr(fr(1 - b1) * g));

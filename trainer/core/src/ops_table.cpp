@@ -31,6 +31,8 @@ Tensors opAttention(const Tensors&, const Attrs&);
 Tensors opAttentionBackward(const Tensors&, const Attrs&);
 Tensors opGlobalAttention(const Tensors&, const Attrs&);
 Tensors opGlobalAttentionBackward(const Tensors&, const Attrs&);
+Tensors opAdamSwa(const Tensors&, const Attrs&);
+Tensors opGradNormSq(const Tensors&, const Attrs&);
 
 struct OpEntry {
   const char* name;
@@ -65,6 +67,8 @@ static const OpEntry kOps[] = {
     {"attention_backward", opAttentionBackward},
     {"global_attention", opGlobalAttention},
     {"global_attention_backward", opGlobalAttentionBackward},
+    {"adam_swa", opAdamSwa},
+    {"grad_norm_sq", opGradNormSq},
 };
 
 OpFn findOp(const std::string& name) {
