@@ -192,8 +192,8 @@ inline int64_t chunkRows(const AttentionParams& p, int64_t bytesPerEntry) {
 
 // Selected for bfloat16 where cuBLASLt is compiled, head dims and key counts that are multiples of 8 (every
 // GEMM operand row and batch entry then starts on 16 bytes), and Q * K >= 64 * 64 (below that the fused
-// kernels' single launch wins); SF_ATTENTION_GEMM=0 in the
-// environment turns it off (then attention_tc.cuh / the SIMT kernels run, as before). H200 figures: README.md.
+// kernels' single launch wins); SF_ATTENTION_GEMM=0 in the environment turns it off (then attention_tc.cuh /
+// the SIMT kernels run, as before). H200 figures: README.md.
 inline bool attentionGemmCovers(const AttentionParams& p, DType dt) {
   const char* e = std::getenv("SF_ATTENTION_GEMM");
   if (e && e[0] == '0') return false;
