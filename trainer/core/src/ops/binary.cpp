@@ -67,6 +67,10 @@ static void checkBinaryInputs(const char* op, const Tensors& in, size_t n) {
   requireFloat(op, in[0]);
 }
 
+// Index math: each operand's broadcast view is coalesced into an Indexer
+// (launch.h): same-shape operands read at i, a bias broadcast over rows at
+// i % C, with 32-bit magic-number divisions on the GPU.
+
 // inputs: a, b. attrs: fn. outputs: out (broadcast shape).
 Tensors opBinary(const Tensors& in, const Attrs& attrs) {
   const char* op = "binary";
@@ -74,7 +78,7 @@ Tensors opBinary(const Tensors& in, const Attrs& attrs) {
   int code = binaryCode(attrs.text("fn", ""));
   Shape shape = broadcastShapes(op, in);
   Tensor out = empty(shape, in[0].dtype, in[0].device);
-  Dims va = broadcastView(in[0], shape), vb = broadcastView(in[1], shape);
+  Indexer va = indexerOf(broadcastView(in[0], shape)), vb = indexerOf(broadcastView(in[1], shape));
   SF_FLOAT_SWITCH(op, out.dtype, T, {
     const T* pa = in[0].data<T>();
     const T* pb = in[1].data<T>();
@@ -94,7 +98,7 @@ Tensors opBinaryBackward(const Tensors& in, const Attrs& attrs) {
   Shape shape = in[0].shape;
   if (broadcastShapes(op, {in[1], in[2]}) != shape) shapeError(op, in, "dout must have the broadcast shape of a and b");
   Tensor da = empty(shape, in[0].dtype, in[0].device), db = empty(shape, in[0].dtype, in[0].device);
-  Dims va = broadcastView(in[1], shape), vb = broadcastView(in[2], shape);
+  Indexer va = indexerOf(broadcastView(in[1], shape)), vb = indexerOf(broadcastView(in[2], shape));
   SF_FLOAT_SWITCH(op, da.dtype, T, {
     using A = typename Acc<T>::type;
     const T* pg = in[0].data<T>();
@@ -126,7 +130,8 @@ Tensors opWhere(const Tensors& in, const Attrs&) {
   checkBinaryInputs(op, in, 3);
   Shape shape = broadcastShapes(op, in);
   Tensor out = empty(shape, in[1].dtype, in[1].device);
-  Dims vc = broadcastView(in[0], shape), va = broadcastView(in[1], shape), vb = broadcastView(in[2], shape);
+  Indexer vc = indexerOf(broadcastView(in[0], shape)), va = indexerOf(broadcastView(in[1], shape)),
+          vb = indexerOf(broadcastView(in[2], shape));
   SF_FLOAT_SWITCH(op, out.dtype, T, {
     using A = typename Acc<T>::type;
     const T* pc = in[0].data<T>();

@@ -2,6 +2,8 @@
 // axis 0 of the table), its backward index_add (scatter-add of the output
 // gradient into zeros; atomic on CUDA), and one_hot (AlphaFold's one-hot
 // features: aatype, relative position bins, distogram bins).
+// Index math through DivMod (launch.h): 32-bit magic-number divisions on the
+// GPU when the element count allows.
 #include "../launch.h"
 #include "../ops.h"
 
@@ -42,8 +44,11 @@ Tensors opIndexSelect(const Tensors& in, const Attrs& attrs) {
     const T* px = x.data<T>();
     const int32_t* pi = idx.data<int32_t>();
     T* py = y.data<T>();
+    DivMod byInner(inner, y.numel()), byM(m, y.numel());
     forEach(x.device, y.numel(), op, [=] SF_LAMBDA(int64_t e) {
-      int64_t k = e % inner, j = (e / inner) % m, o = e / (inner * m);
+      int64_t q, k, o, j;
+      byInner.split(e, q, k);
+      byM.split(q, o, j);
       int64_t src = pi[j];
       py[e] = (src >= 0 && src < n) ? px[(o * n + src) * inner + k] : T{};
     });
@@ -56,8 +61,11 @@ static void indexAddInto(const Tensor& dy, const Tensor& idx, const Tensor& dx, 
   const T* pg = dy.data<T>();
   const int32_t* pi = idx.data<int32_t>();
   T* pd = dx.data<T>();
+  DivMod byInner(inner, dy.numel()), byM(m, dy.numel());
   forEach(dy.device, dy.numel(), "index_add", [=] SF_LAMBDA(int64_t e) {
-    int64_t k = e % inner, j = (e / inner) % m, o = e / (inner * m);
+    int64_t q, k, o, j;
+    byInner.split(e, q, k);
+    byM.split(q, o, j);
     int64_t dst = pi[j];
     if (dst >= 0 && dst < n) accumulate(&pd[(o * n + dst) * inner + k], pg[e]);
   });
@@ -102,9 +110,12 @@ Tensors opOneHot(const Tensors& in, const Attrs& attrs) {
   SF_FLOAT_SWITCH(op, dt, T, {
     const int32_t* pi = idx.data<int32_t>();
     T* py = y.data<T>();
+    DivMod byC(c > 0 ? c : 1, y.numel());
     forEach(idx.device, y.numel(), op, [=] SF_LAMBDA(int64_t e) {
       using A = typename Acc<T>::type;
-      py[e] = store<T>(pi[e / c] == e % c ? A(1) : A(0));
+      int64_t q, r;
+      byC.split(e, q, r);
+      py[e] = store<T>(pi[q] == r ? A(1) : A(0));
     });
   });
   return {y};

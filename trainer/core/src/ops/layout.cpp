@@ -4,6 +4,9 @@
 // slices (composed on the TS side, trainer/autograd).
 #include "../launch.h"
 #include "../ops.h"
+#if defined(__CUDACC__)
+#include "../cuda/layout_transpose.cuh"
+#endif
 
 namespace sf {
 
@@ -11,12 +14,22 @@ Tensor full(const Shape& shape, DType dtype, Device device, double value);
 
 // dst[dstOffset + offsetOf(dstView, i)] = src[srcOffset + offsetOf(srcView, i)]
 // for i over the element count of the views' common sizes.
+// Both views are coalesced into Indexers (launch.h). On CUDA, a permute
+// (dst contiguous) that moves the innermost axis goes through the tiled
+// transpose of cuda/layout_transpose.cuh instead.
 static void stridedCopy(const char* op, const Tensor& dst, int64_t dstOffset, Dims dstView, const Tensor& src,
                         int64_t srcOffset, Dims srcView, int64_t count) {
+  Indexer di = indexerOf(dstView), si = indexerOf(srcView);
   SF_ANY_SWITCH(op, src.dtype, T, {
     const T* ps = src.data<T>() + srcOffset;
     T* pd = dst.data<T>() + dstOffset;
-    forEach(src.device, count, op, [=] SF_LAMBDA(int64_t i) { pd[offsetOf(dstView, i)] = ps[offsetOf(srcView, i)]; });
+#if defined(__CUDACC__)
+    if (src.device == Device::CUDA && di.identity && count > 0) {
+      Dims c = coalesceDims(srcView);
+      if (launchTransposeTiled<T>(op, ps, pd, c.n, c.size, c.stride)) return;
+    }
+#endif
+    forEach(src.device, count, op, [=] SF_LAMBDA(int64_t i) { pd[offsetOf(di, i)] = ps[offsetOf(si, i)]; });
   });
 }
 

@@ -1,16 +1,23 @@
 // Reductions over axes: reduce_sum (any set of axes; mean and masked mean
 // are composed from it on the TS side), reduce_max over one axis with the
 // argmax, and its backward (the gradient goes to the first maximum).
-// One output element per thread, looping over the reduced elements; the
-// sums accumulate in float (bf16, f32) or double (f64).
+// CPU (the reference): one output element per iteration, looping over the
+// reduced elements. CUDA: reduce_sum goes through the parallel, deterministic
+// reductions of cuda/reduce.cuh; reduce_max uses a warp per row when the axis
+// is innermost, a thread per output otherwise (coalesced across the inner
+// axes). Sums accumulate in float (bf16, f32) or double (f64).
 #include "../launch.h"
 #include "../ops.h"
+#if defined(__CUDACC__)
+#include "../cuda/reduce.cuh"
+#endif
 
 namespace sf {
 
 Tensor full(const Shape& shape, DType dtype, Device device, double value);
 
 struct ReducePlan {
+  std::vector<bool> reduced;  // per input axis
   Shape outShape;     // keepdims shape
   Dims outView;       // output sizes, input strides (kept axes)
   Dims reducedView;   // reduced sizes, input strides (reduced axes)
@@ -25,6 +32,7 @@ static ReducePlan planReduce(const char* op, const Tensors& in, const Tensor& x,
     reduced[k] = true;
   }
   ReducePlan p;
+  p.reduced = reduced;
   Shape st = contiguousStrides(x.shape);
   p.outView.n = 0;
   p.reducedView.n = 0;
@@ -53,11 +61,17 @@ Tensors opReduceSum(const Tensors& in, const Attrs& attrs) {
   const Tensor& x = in[0];
   ReducePlan p = planReduce(op, in, x, attrs.ints(op, "axes"));
   Tensor y = empty(p.outShape, x.dtype, x.device);
+#if defined(__CUDACC__)
+  if (x.device == Device::CUDA && x.numel() > 0) {
+    SF_FLOAT_SWITCH(op, x.dtype, T, { reduceSumCuda<T>(op, x.data<T>(), y.data<T>(), x.shape, p.reduced); });
+    return {y};
+  }
+#endif
   SF_FLOAT_SWITCH(op, x.dtype, T, {
     using A = typename Acc<T>::type;
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    Dims ov = p.outView, rv = p.reducedView;
+    Indexer ov = indexerOf(p.outView), rv = indexerOf(p.reducedView);
     int64_t count = p.reducedCount;
     forEach(x.device, y.numel(), op, [=] SF_LAMBDA(int64_t o) {
       int64_t base = offsetOf(ov, o);
@@ -85,8 +99,14 @@ Tensors opReduceMax(const Tensors& in, const Attrs& attrs) {
     const T* px = x.data<T>();
     T* py = y.data<T>();
     int32_t* pa = arg.data<int32_t>();
-    Dims ov = p.outView;
+    Indexer ov = indexerOf(p.outView);
     int64_t count = p.reducedCount, stride = p.reducedView.stride[0];
+#if defined(__CUDACC__)
+    if (x.device == Device::CUDA && stride == 1 && count >= 32) {
+      reduceMaxRowsCuda<T>(op, px, py, pa, y.numel(), count);
+      break;
+    }
+#endif
     forEach(x.device, y.numel(), op, [=] SF_LAMBDA(int64_t o) {
       int64_t base = offsetOf(ov, o);
       A best = load(px[base]);
@@ -116,13 +136,16 @@ Tensors opReduceMaxBackward(const Tensors& in, const Attrs& attrs) {
   Tensor dx = empty(x.shape, dy.dtype, x.device);
   int64_t n = x.shape[axis], inner = 1;
   for (int i = axis + 1; i < x.ndim(); ++i) inner *= x.shape[i];
+  DivMod byInner(inner, x.numel()), byN(n, x.numel());
   SF_FLOAT_SWITCH(op, dy.dtype, T, {
     using A = typename Acc<T>::type;
     const T* pg = dy.data<T>();
     const int32_t* pa = arg.data<int32_t>();
     T* pd = dx.data<T>();
     forEach(x.device, dx.numel(), op, [=] SF_LAMBDA(int64_t e) {
-      int64_t k = e % inner, j = (e / inner) % n, o = e / (inner * n);
+      int64_t q, k, o, j;
+      byInner.split(e, q, k);
+      byN.split(q, o, j);
       int64_t r = o * inner + k;
       pd[e] = pa[r] == j ? pg[r] : store<T>(A(0));
     });
