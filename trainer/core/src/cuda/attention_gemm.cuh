@@ -182,6 +182,17 @@ inline void gemm(const void* a, const void* b, void* c, int64_t nb, int64_t m, i
   gemmBf16Cuda(a, b, c, g);
 }
 
+// scratch freed (stream-ordered) when the launcher returns or throws
+struct Scratch {
+  void* ptr;
+  explicit Scratch(size_t bytes) : ptr(deviceAlloc(bytes)) {}
+  ~Scratch() { cudaFreeAsync(ptr, stream()); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  template <typename T>
+  T* as() const { return static_cast<T*>(ptr); }
+};
+
 inline int64_t chunkRows(const AttentionParams& p, int64_t bytesPerEntry) {
   int64_t perRow = p.heads * p.q * p.k * bytesPerEntry;
   int64_t nb = kScratchBytes / (perRow > 0 ? perRow : 1);
@@ -211,9 +222,11 @@ inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) 
   using namespace gemm_attn;
   const int64_t H = p.heads, Q = p.q, K = p.k, D = p.d, HD = H * D;
   const int64_t nbMax = chunkRows(p, 6);
-  float* S = static_cast<float*>(deviceAlloc(static_cast<size_t>(nbMax * H * Q * K) * 4));
-  bf* P = static_cast<bf*>(deviceAlloc(static_cast<size_t>(nbMax * H * Q * K) * 2));
-  float* O = static_cast<float*>(deviceAlloc(static_cast<size_t>(p.batch * Q * HD) * 4));
+  Scratch sS(static_cast<size_t>(nbMax * H * Q * K) * 4), sP(static_cast<size_t>(nbMax * H * Q * K) * 2),
+      sO(static_cast<size_t>(p.batch * Q * HD) * 4);
+  float* S = sS.as<float>();
+  bf* P = sP.as<bf>();
+  float* O = sO.as<float>();
   for (int64_t b0 = 0; b0 < p.batch; b0 += nbMax) {
     const int64_t nb = b0 + nbMax <= p.batch ? nbMax : p.batch - b0;
     HeadView hv{p, b0};
@@ -235,9 +248,6 @@ inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) 
   int64_t n = p.batch * Q * HD;
   finishForwardKernel<<<blocksFor(n, 256), 256, 0, stream()>>>(p, O, static_cast<const bf*>(ptr.gate), static_cast<bf*>(ptr.outRawW),
                                                                static_cast<bf*>(ptr.out), n);
-  deviceFree(O);
-  deviceFree(P);
-  deviceFree(S);
 }
 
 // ptr.doutRaw: the op's float32 [B, Q, H, D] scratch, reused here for dO in bf16.
@@ -250,10 +260,11 @@ inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr)
                                                                     static_cast<const bf*>(ptr.gate), dO, static_cast<bf*>(ptr.dgate), delta);
   const int64_t nbMax = chunkRows(p, 12);
   const size_t entries = static_cast<size_t>(nbMax * H * Q * K);
-  float* S = static_cast<float*>(deviceAlloc(entries * 4));
-  float* dP = static_cast<float*>(deviceAlloc(entries * 4));
-  bf* P = static_cast<bf*>(deviceAlloc(entries * 2));
-  bf* dS = static_cast<bf*>(deviceAlloc(entries * 2));
+  Scratch sS(entries * 4), sdP(entries * 4), sP(entries * 2), sdS(entries * 2);
+  float* S = sS.as<float>();
+  float* dP = sdP.as<float>();
+  bf* P = sP.as<bf>();
+  bf* dS = sdS.as<bf>();
   const bool vec4 = K % 4 == 0 && (!p.hasBias || (reinterpret_cast<uintptr_t>(ptr.bias) & 7) == 0);
   const int64_t threads = H * Q * K / (vec4 ? 4 : 1);
   const int64_t hqk = H * Q * K;
@@ -278,10 +289,6 @@ inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr)
       gemm(P + h * Q * K, hv.of(dO, Q, h), hv.of(ptr.dv, K, h), nb, K, D, Q, true, false, K, HD, HD, hqk, Q * HD, K * HD, false, 1.f);
     }
   }
-  deviceFree(dS);
-  deviceFree(P);
-  deviceFree(dP);
-  deviceFree(S);
 }
 
 }  // namespace sf
