@@ -1,0 +1,385 @@
+// Per-block forward+backward benchmarks of the model on the GPU (run.sh bench),
+// next to OpenFold's figures on the same H200 (issue 7; PyTorch 2.11, bf16
+// autocast): Evoformer block (Alg. 6) at 128 x 256 MSA, c_m 256, c_z 128,
+// N_res 256; extra-MSA block (Alg. 18 lines 3-9) at 1024 x 256, c_e 64;
+// template pair block (Alg. 16) on 4 templates of 256 x 256, c_t 64;
+// structure module (Alg. 20, 8 layers) from s [256, 384] and z; the full
+// training step (synthetic batch at MLPerf shapes: crop 256, 124 clusters + 4
+// template rows, 1024 extra, 4 templates, losses, backward through the last
+// pass) at 1 and 4 recycling iterations.
+//
+// Each row: random parameters (initParams) and random inputs, warm-up, then
+// the median of timed repeats, each bracketed by device synchronizations
+// (forward and forward+backward). Block inputs require gradients (a block in
+// the middle of a stack back-propagates into its inputs); the backward is
+// seeded with fixed random cotangents made before timing. "peak" is the
+// largest count of live device bytes of the core's allocator (memoryStats,
+// sampled after every native call of the row), minus what was alive before
+// the row (the parameters of the row included in "live before").
+// Every row is isolated: an error (out of memory included) prints a row with
+// the error and the bench goes on; everything the row made is freed and the
+// live bytes are checked against the baseline.
+//
+// Modes: fp32 (everything float32) and bf16 (runtime trunkDtype 'bfloat16':
+// bf16 trunk, fp32 masters / structure module / heads / losses); the full
+// step also with checkpointBlocks (OpenFold blocks_per_ckpt = 1). A mode the
+// runtime does not offer prints "not available".
+//
+// Knobs: BLOCKS=evoformer,extra,template,structure,full  REPEATS=3
+// FULL_REPEATS=2  FULL_MODES=bf16+ckpt,bf16,fp32+ckpt,fp32  RECYCLES=1,4
+// BENCH_BUDGET_S=230 (rows beyond it are skipped, repeats cut to fit)
+// BENCH_DEVICE=cpu with BLOCKS_SCALE=tiny: a dry run on the CPU (tiny widths).
+import { native } from '../../trainer/core/binding.ts';
+import { cudaInfo, memoryStats, tensor, type DeviceName, type Tensor } from '../../trainer/core/tensor.ts';
+import { Tape, add, gradientOf, keep, noGrad, recordOn, scope } from '../../trainer/autograd/index.ts';
+import { replay } from '../../trainer/autograd/tape.ts';
+import { Rng } from '../../features/rng.ts';
+import { loadConfig } from '../../trainer/model/config.ts';
+import type { AlphaFoldConfig } from '../../trainer/model/config_types.ts';
+import { modelParamSpec } from '../../trainer/model/param_spec.ts';
+import type { ParamSpec } from '../../trainer/model/param_tree.ts';
+import { initParams } from '../../trainer/model/param_init.ts';
+import { ParamStore } from '../../trainer/model/params.ts';
+import { trainingRuntime, type ModelRuntime, type RuntimeOptions } from '../../trainer/model/runtime.ts';
+import { alphaFold, trunkRuntime } from '../../trainer/model/alphafold.ts';
+import { alphaFoldLoss } from '../../trainer/model/alphafold_loss.ts';
+import { msaBlock } from '../../trainer/model/evoformer_block.ts';
+import { templatePairStack } from '../../trainer/model/template_pair_stack.ts';
+import { structureModule } from '../../trainer/model/structure_module.ts';
+import { syntheticBatch } from '../../trainer/model/synthetic_batch.ts';
+
+const device: DeviceName = process.env.BENCH_DEVICE === 'cpu' ? 'cpu' : 'cuda';
+const tiny = process.env.BLOCKS_SCALE === 'tiny';
+const blocks = new Set((process.env.BLOCKS ?? 'evoformer,extra,template,structure,full').split(',').map((s) => s.trim()));
+const repeats = Math.max(1, Number(process.env.REPEATS ?? 3));
+const fullRepeats = Math.max(1, Number(process.env.FULL_REPEATS ?? 2));
+const fullModes = (process.env.FULL_MODES ?? 'bf16+ckpt,bf16,fp32+ckpt,fp32').split(',').map((s) => s.trim());
+const recycles = (process.env.RECYCLES ?? '1,4').split(',').map(Number);
+const budgetMs = Number(process.env.BENCH_BUDGET_S ?? 230) * 1000;
+const started = performance.now();
+const remainingMs = () => budgetMs - (performance.now() - started);
+
+if (device === 'cuda' && !cudaInfo().usable) {
+  console.error('no usable CUDA device (BENCH_DEVICE=cpu BLOCKS_SCALE=tiny for a CPU dry run)');
+  process.exit(1);
+}
+const sync = (): void => {
+  if (device === 'cuda') native.synchronize();
+};
+
+// ---- peak live bytes: sample the allocator's count after every native call that can allocate
+const liveBytes = (): number => (device === 'cuda' ? memoryStats().deviceBytes : memoryStats().hostBytes);
+let peak = 0;
+{
+  const n = native as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const name of ['run', 'fromTypedArray', 'toDevice']) {
+    const orig = n[name]!.bind(native);
+    n[name] = (...a: unknown[]) => {
+      const r = orig(...a);
+      const b = liveBytes();
+      if (b > peak) peak = b;
+      return r;
+    };
+  }
+}
+const GiB = 2 ** 30;
+
+// ---- shapes and config
+const config: AlphaFoldConfig = loadConfig(tiny ? 'tiny' : 'initial_training');
+const shapes = tiny
+  ? { nRes: 16, nMsa: 8, nClusters: 6, nExtra: 16, nTemplates: 2 }
+  : { nRes: 256, nMsa: 128, nClusters: 124, nExtra: 1024, nTemplates: 4 };
+const g = config.globals;
+const rng = Rng.fromSeed(11);
+const uniform = (shape: readonly number[], lo = -1, hi = 1): Float64Array => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const d = new Float64Array(n);
+  for (let i = 0; i < n; i++) d[i] = lo + (hi - lo) * rng.float();
+  return d;
+};
+
+// OpenFold on the same H200 (issue 7), milliseconds; keyed by row name
+const OPENFOLD: Record<string, string> = {
+  evoformer: '22.1 eager / 12.0 compiled',
+  extra: '47.7',
+  template: '57.9',
+  structure: '-',
+  'full r1': '2100 (ckpt) / 1870 (no ckpt, 106 GiB)',
+  'full r4': '3390 (ckpt) / 3270 (no ckpt)',
+};
+
+interface Row { name: string; mode: string; fwdMs?: number; stepMs?: number; reps?: number; peakGiB?: number; note: string }
+const rows: Row[] = [];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+/** The runtime of a mode, or null when the runtime ignores the option (not available). */
+function runtimeOf(mode: string): ModelRuntime | null {
+  const options: RuntimeOptions = {};
+  if (mode.includes('bf16')) options.trunkDtype = 'bfloat16';
+  if (mode.includes('ckpt')) options.checkpointBlocks = true;
+  const rt = trainingRuntime({ dtype: 'float32', device }, 1, 0, options);
+  if (options.trunkDtype && rt.trunkDtype !== options.trunkDtype) return null;
+  if (options.checkpointBlocks && rt.checkpointBlocks !== true) return null;
+  return rt;
+}
+
+function paramsFor(filter: (s: ParamSpec) => boolean): ParamStore {
+  const specs = modelParamSpec(config).filter(filter);
+  return ParamStore.fromValues(specs, initParams(specs, 1), 'float32', device);
+}
+
+function clearGrads(params: ParamStore): void {
+  for (const t of params.tensors.values()) if (t.grad) { t.grad.dispose(); t.grad = null; }
+}
+
+/**
+ * One timed forward+backward: forward(rt) records on a tape and returns the
+ * tensors to seed (with their cotangents, or a scalar loss). Returns the
+ * forward and total milliseconds.
+ */
+function timedStep(forward: (tape: Tape) => { seeds: Map<Tensor, Tensor> } | { loss: Tensor }): { fwd: number; total: number } {
+  sync();
+  const t0 = performance.now();
+  let fwd = 0;
+  const tape = new Tape();
+  try {
+    scope(() => {
+      const r = recordOn(tape, () => forward(tape));
+      sync();
+      fwd = performance.now() - t0;
+      if ('loss' in r) gradientOf(tape, r.loss);
+      else noGrad(() => scope(() => { replay(tape, r.seeds, add); }));
+      sync();
+    });
+  } finally {
+    tape.release();
+  }
+  return { fwd, total: performance.now() - t0 };
+}
+
+/** Runs a row: setup (untimed, returns what to free), warm-up, repeats; isolated from the others. */
+function bench(name: string, mode: string, reps: number, warmup: number, run: () => { step: () => { fwd: number; total: number }; free: () => void }): void {
+  if (remainingMs() <= 0) {
+    rows.push({ name, mode, note: 'skipped (BENCH_BUDGET_S spent)' });
+    printRow(rows[rows.length - 1]!);
+    return;
+  }
+  const before = liveBytes();
+  let free: (() => void) | null = null;
+  const row: Row = { name, mode, note: '' };
+  try {
+    const r = run();
+    free = r.free;
+    const base = liveBytes();
+    peak = base;
+    let firstMs = 0;
+    for (let i = 0; i < warmup; i++) firstMs = Math.max(firstMs, r.step().total);
+    // cut the repeats to what the budget still allows (at least one)
+    const per = Math.max(firstMs, 1);
+    const n = warmup > 0 ? Math.max(1, Math.min(reps, Math.floor(remainingMs() / per))) : reps;
+    const fwd: number[] = [];
+    const total: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = r.step();
+      fwd.push(t.fwd);
+      total.push(t.total);
+    }
+    Object.assign(row, { fwdMs: median(fwd), stepMs: median(total), reps: n, peakGiB: (peak - base) / GiB });
+    row.note = `live before ${(base / GiB).toFixed(2)} GiB${n < reps ? `; repeats cut to ${n} (budget)` : ''}`;
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160);
+    row.note = `ERROR: ${msg}`;
+  } finally {
+    try {
+      free?.();
+    } catch (e) {
+      row.note += ` (free failed: ${e instanceof Error ? e.message : e})`;
+    }
+  }
+  sync();
+  const after = liveBytes();
+  if (after > before + (1 << 20)) row.note += ` LEAK: ${((after - before) / GiB).toFixed(3)} GiB still alive`;
+  rows.push(row);
+  printRow(row);
+}
+
+const fmt = (x: number | undefined, d = 1): string => (x === undefined ? '-' : x.toFixed(d));
+function printRow(r: Row): void {
+  const ref = OPENFOLD[r.name] ?? '-';
+  console.log([r.name, r.mode, fmt(r.fwdMs), fmt(r.stepMs), r.reps ?? '-', fmt(r.peakGiB, 2), ref, r.note].join('\t'));
+}
+
+/** Input leaves requiring gradients, made once per row (not timed). */
+function leaf(shape: readonly number[], dtype: 'float32' | 'bfloat16'): Tensor {
+  const t = keep(tensor(uniform(shape), shape, { dtype, device }));
+  t.requiresGrad = true;
+  return t;
+}
+function constant(shape: readonly number[], dtype: 'float32' | 'bfloat16', value = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return keep(tensor(new Float64Array(n).fill(value), shape, { dtype, device }));
+}
+
+/** Cotangents for outputs, made on the first step (warm-up) and reused: fixed random values, owned by the row. */
+function cotangents(): { of: (t: Tensor) => Tensor; free: () => void } {
+  const cache = new Map<string, Tensor>();
+  return {
+    of: (t: Tensor) => {
+      const key = `${t.dtype}:${t.shape.join('x')}`;
+      let s = cache.get(key);
+      if (!s) cache.set(key, (s = keep(tensor(uniform(t.shape), t.shape, { dtype: t.dtype, device }))));
+      return s;
+    },
+    free: () => { for (const t of cache.values()) t.dispose(); cache.clear(); },
+  };
+}
+
+function msaBlockRow(name: 'evoformer' | 'extra', mode: string): void {
+  const rt0 = runtimeOf(mode);
+  if (!rt0) { rows.push({ name, mode, note: 'not available (runtime has no trunkDtype)' }); printRow(rows[rows.length - 1]!); return; }
+  bench(name, mode, repeats, 1, () => {
+    const prefix = name === 'evoformer' ? 'evoformer.blocks.0.' : 'extra_msa_stack.blocks.0.';
+    const params = paramsFor((s) => s.name.startsWith(prefix));
+    const rt = trunkRuntime(rt0);
+    const dtype = rt.place.dtype as 'float32' | 'bfloat16';
+    const rows_ = name === 'evoformer' ? shapes.nMsa : shapes.nExtra;
+    const c = name === 'evoformer' ? g.c_m : g.c_e;
+    const n = shapes.nRes;
+    const m = leaf([rows_, n, c], dtype);
+    const z = leaf([n, n, g.c_z], dtype);
+    const msaMask = constant([rows_, n], dtype);
+    const pairMask = constant([n, n], dtype);
+    const stack = name === 'evoformer' ? config.model.evoformer_stack : config.model.extra_msa.extra_msa_stack;
+    const p = params.view(prefix.slice(0, -1), rt0.trunkDtype);
+    const cot = cotangents();
+    return {
+      step: () => {
+        const t = timedStep(() => {
+          const o = msaBlock(p, rt, { m, z, msaMask, pairMask }, { stack, globalColumnAttention: name === 'extra', maskTransition: config.model._mask_trans, eps: g.eps });
+          return { seeds: new Map([[o.m, cot.of(o.m)], [o.z, cot.of(o.z)]]) };
+        });
+        for (const x of [m, z]) if (x.grad) { x.grad.dispose(); x.grad = null; }
+        clearGrads(params);
+        return t;
+      },
+      free: () => { cot.free(); for (const x of [m, z, msaMask, pairMask]) x.dispose(); params.dispose(); },
+    };
+  });
+}
+
+function templateRow(mode: string): void {
+  const rt0 = runtimeOf(mode);
+  if (!rt0) { rows.push({ name: 'template', mode, note: 'not available (runtime has no trunkDtype)' }); printRow(rows[rows.length - 1]!); return; }
+  bench('template', mode, repeats, 1, () => {
+    const prefix = 'template_embedder.template_pair_stack.';
+    const params = paramsFor((s) => s.name.startsWith(`${prefix}blocks.0.`) || s.name.startsWith(`${prefix}layer_norm.`));
+    const rt = trunkRuntime(rt0);
+    const dtype = rt.place.dtype as 'float32' | 'bfloat16';
+    const n = shapes.nRes;
+    const ts = Array.from({ length: shapes.nTemplates }, () => leaf([n, n, g.c_t], dtype));
+    const pairMask = constant([n, n], dtype);
+    const cfg = { ...config.model.template.template_pair_stack, no_blocks: 1 };
+    const p = params.view(prefix.slice(0, -1), rt0.trunkDtype);
+    const cot = cotangents();
+    return {
+      step: () => {
+        const t = timedStep(() => {
+          const seeds = new Map<Tensor, Tensor>();
+          for (const x of ts) {
+            const o = scope(() => templatePairStack(p, rt, cfg, x, pairMask, config.model._mask_trans));
+            seeds.set(o, cot.of(o));
+          }
+          return { seeds };
+        });
+        for (const x of ts) if (x.grad) { x.grad.dispose(); x.grad = null; }
+        clearGrads(params);
+        return t;
+      },
+      free: () => { cot.free(); for (const x of [...ts, pairMask]) x.dispose(); params.dispose(); },
+    };
+  });
+}
+
+function structureRow(): void {
+  // the structure module runs in float32 under either mode (ScaleFold / our bf16 trunk)
+  bench('structure', 'fp32 (both)', repeats, 1, () => {
+    const params = paramsFor((s) => s.name.startsWith('structure_module.'));
+    const rt = trainingRuntime({ dtype: 'float32', device }, 1, 0);
+    const n = shapes.nRes;
+    const single = leaf([n, g.c_s], 'float32');
+    const pair = leaf([n, n, g.c_z], 'float32');
+    const aatype = Float64Array.from({ length: n }, () => Math.floor(rng.float() * 20));
+    const seqMask = new Float64Array(n).fill(1);
+    const p = params.view('structure_module');
+    const cot = cotangents();
+    return {
+      step: () => {
+        const t = timedStep(() => {
+          const sm = structureModule(p, rt, config.model.structure_module, single, pair, aatype, seqMask);
+          const seeds = new Map<Tensor, Tensor>([[sm.single, cot.of(sm.single)]]);
+          // what the losses read: every layer's frames and angles, the positions
+          for (const l of sm.layers) for (const o of [l.frames, l.unnormalizedAngles, l.angles, l.positions]) if (o.requiresGrad) seeds.set(o, cot.of(o));
+          return { seeds };
+        });
+        for (const x of [single, pair]) if (x.grad) { x.grad.dispose(); x.grad = null; }
+        clearGrads(params);
+        return t;
+      },
+      free: () => { cot.free(); single.dispose(); pair.dispose(); params.dispose(); },
+    };
+  });
+}
+
+function fullRows(): void {
+  let params: ParamStore | null = null;
+  try {
+    const t0 = performance.now();
+    params = paramsFor(() => true);
+    console.log(`# full model parameters ready (${((performance.now() - t0) / 1000).toFixed(1)} s, ${(liveBytes() / GiB).toFixed(2)} GiB live)`);
+  } catch (e) {
+    rows.push({ name: 'full', mode: '-', note: `ERROR making parameters: ${e instanceof Error ? e.message : e}` });
+    printRow(rows[rows.length - 1]!);
+    return;
+  }
+  const ps = params;
+  const batches = new Map(recycles.map((it) => [it, syntheticBatch({ nRes: shapes.nRes, nMsa: shapes.nClusters, nExtra: shapes.nExtra, nTemplates: shapes.nTemplates, iterations: it }, 7)]));
+  for (const mode of fullModes) {
+    const rt0 = runtimeOf(mode);
+    let warmed = false;
+    for (const it of recycles) {
+      const name = `full r${it}`;
+      if (!rt0) { rows.push({ name, mode, note: 'not available (runtime lacks the option)' }); printRow(rows[rows.length - 1]!); continue; }
+      const f = batches.get(it)!;
+      bench(name, mode, fullRepeats, warmed ? 0 : 1, () => ({
+        step: () => {
+          const rt = runtimeOf(mode)!;
+          const t = timedStep(() => {
+            const out = alphaFold(ps, rt, config, f, it);
+            return { loss: alphaFoldLoss(out, config, f, it - 1).total };
+          });
+          clearGrads(ps);
+          return t;
+        },
+        free: () => clearGrads(ps),
+      }));
+      // the kernels of a mode are warm after its first row
+      if (rows[rows.length - 1]!.stepMs !== undefined) warmed = true;
+    }
+  }
+  ps.dispose();
+}
+
+console.log(`# bench_blocks: device ${device}${tiny ? ' (tiny widths, dry run)' : ''}; shapes ${JSON.stringify(shapes)}; repeats ${repeats} (full ${fullRepeats}); budget ${budgetMs / 1000} s`);
+console.log(['block', 'mode', 'fwd ms', 'fwd+bwd ms', 'reps', 'peak GiB', 'OpenFold fwd+bwd ms (H200)', 'note'].join('\t'));
+for (const mode of ['fp32', 'bf16']) {
+  if (blocks.has('evoformer')) msaBlockRow('evoformer', mode);
+  if (blocks.has('extra')) msaBlockRow('extra', mode);
+  if (blocks.has('template')) templateRow(mode);
+}
+if (blocks.has('structure')) structureRow();
+if (blocks.has('full')) fullRows();
+console.log(`# done in ${((performance.now() - started) / 1000).toFixed(1)} s; live at end ${(liveBytes() / GiB).toFixed(3)} GiB`);
