@@ -29,7 +29,7 @@ import { add, cast, concat, noGrad, reshape, scope, slice } from '../autograd/in
 import { atom14ToAtom37 } from './all_atom.ts';
 import type { AlphaFoldConfig } from './config_types.ts';
 import { evoformerStack, extraMsaStack } from './evoformer_stack.ts';
-import { extraMsaEmbedder, extraMsaFeat } from './extra_msa_embedder.ts';
+import { extraMsaEmbedder, extraMsaFeatTensor } from './extra_msa_embedder.ts';
 import { auxHeads, type HeadOutputs } from './heads.ts';
 import { floatTensor, type HostArray } from './host_tensor.ts';
 import { inputEmbedder } from './input_embedder.ts';
@@ -125,7 +125,7 @@ function iteration(
   }
   // Alg. 2 lines 14-15 / Alg. 18: extra MSA
   if (c.model.extra_msa.enabled) {
-    const feat = extraMsaFeat(f('extra_msa', k), f('extra_has_deletion', k), f('extra_deletion_value', k));
+    const feat = extraMsaFeatTensor(f('extra_msa', k), f('extra_has_deletion', k), f('extra_deletion_value', k), place);
     const e = extraMsaEmbedder(p.sub('extra_msa_embedder'), feat, place);
     z = extraMsaStack(p.sub('extra_msa_stack'), trunk, c, { m: e, z, msaMask: floatTensor(f('extra_msa_mask', k), place), pairMask });
   }

@@ -3,7 +3,8 @@
 //   extra_msa_feat = [onehot(extra_msa, 23), has_deletion, deletion_value]  [S_e, N_res, 25]
 //   e = Linear(extra_msa_feat)                                              [S_e, N_res, C_e]
 import type { Tensor } from '../core/tensor.ts';
-import { floatTensor, type HostArray, type TensorPlacement } from './host_tensor.ts';
+import { concat, oneHot, reshape } from '../autograd/index.ts';
+import { floatTensor, indexTensor, type HostArray, type TensorPlacement } from './host_tensor.ts';
 import type { ParamView } from './params.ts';
 
 export const EXTRA_MSA_CLASSES = 23;
@@ -20,7 +21,17 @@ export function extraMsaFeat(extraMsa: HostArray, hasDeletion: HostArray, deleti
   return { shape: [s, n, c], data: out };
 }
 
-/** `p` is the `extra_msa_embedder` module. */
-export function extraMsaEmbedder(p: ParamView, feat: HostArray, place: TensorPlacement): Tensor {
-  return p.linear('linear', floatTensor(feat, place));
+/** extraMsaFeat built on the device (the one-hot there): the same values. */
+export function extraMsaFeatTensor(extraMsa: HostArray, hasDeletion: HostArray, deletionValue: HostArray, place: TensorPlacement): Tensor {
+  const [s, n] = extraMsa.shape as [number, number];
+  return concat([
+    oneHot(indexTensor(extraMsa, place.device), EXTRA_MSA_CLASSES, place.dtype),
+    reshape(floatTensor(hasDeletion, place), [s, n, 1]),
+    reshape(floatTensor(deletionValue, place), [s, n, 1]),
+  ], -1);
+}
+
+/** `p` is the `extra_msa_embedder` module; feat from extraMsaFeat (host) or extraMsaFeatTensor. */
+export function extraMsaEmbedder(p: ParamView, feat: HostArray | Tensor, place: TensorPlacement): Tensor {
+  return p.linear('linear', 'handle' in feat ? feat : floatTensor(feat, place));
 }

@@ -10,7 +10,7 @@ import type { AlphaFoldConfig } from './config_types.ts';
 import { floatTensor, type HostArray } from './host_tensor.ts';
 import type { ParamView } from './params.ts';
 import type { ModelRuntime } from './runtime.ts';
-import { templateAngleFeat, templatePairFeat, templateSlot } from './template_features.ts';
+import { templateAngleFeat, templatePairFeatTensor, templateSlot } from './template_features.ts';
 import { templatePairStack } from './template_pair_stack.ts';
 import { templatePointwiseAttention } from './template_pointwise_attention.ts';
 
@@ -40,7 +40,7 @@ export function templateEmbedder(p: ParamView, rt: ModelRuntime, c: AlphaFoldCon
   const embedded: Tensor[] = [];
   for (let t = 0; t < nT; t++) {
     embedded.push(scope(() => {
-      const feat = floatTensor(templatePairFeat(templateSlot(slots, t), tc.distogram, tc.inf, tc.use_unit_vector), rt.place);
+      const feat = templatePairFeatTensor(templateSlot(slots, t), tc.distogram, tc.inf, tc.use_unit_vector, rt.place);
       const emb = p.sub('template_pair_embedder').linear('linear', feat);
       return templatePairStack(p.sub('template_pair_stack'), rt, tc.template_pair_stack, emb, pairMask, c.model._mask_trans);
     }));

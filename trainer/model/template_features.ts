@@ -8,8 +8,10 @@
 //     backbone mask_i·mask_j (OpenFold quirk 3, not the pseudo-beta mask).
 //   angle [N, 57]: aatype one-hot (22), torsion sin/cos (14), alternative
 //     torsion sin/cos (14), torsion mask (7).
+import { tensor, type Tensor } from '../core/tensor.ts';
+import { concat, mul, oneHot, reshape } from '../autograd/index.ts';
 import type { BinsConfig } from './config_types.ts';
-import type { HostArray } from './host_tensor.ts';
+import { floatTensor, indexTensor, type HostArray, type TensorPlacement } from './host_tensor.ts';
 import { linspace } from './recycling_embedder.ts';
 
 const AATYPE_CLASSES = 22;
@@ -66,6 +68,59 @@ export function templatePairFeat(s: TemplateSlot, bins: BinsConfig, inf: number,
     }
   }
   return { shape: [n, n, c], data: out };
+}
+
+/**
+ * templatePairFeat built on the device: the host finds the distogram bin,
+ * the pair masks (N² values each) and the device one-hot encodes and
+ * concatenates. Every value is the host's (one-hots times w = 1·w or 0·w),
+ * in place.dtype.
+ */
+export function templatePairFeatTensor(s: TemplateSlot, bins: BinsConfig, inf: number, useUnitVector: boolean, place: TensorPlacement): Tensor {
+  if (useUnitVector) throw new Error('template unit vectors are not implemented (model.template.use_unit_vector must be false)');
+  const n = s.aatype.length;
+  const lower = linspace(bins.min_bin, bins.max_bin, bins.no_bins).map((b) => b * b);
+  const upper = [...lower.slice(1), inf];
+  const bb = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    bb[i] = s.allAtomMask[i * 37 + ATOM_N]! * s.allAtomMask[i * 37 + ATOM_CA]! * s.allAtomMask[i * 37 + ATOM_C]!;
+  }
+  const bin = new Float64Array(n * n).fill(-1);
+  const w = new Float64Array(n * n);
+  const pbPair = new Float64Array(n * n);
+  const wSq = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const wij = bb[i]! * bb[j]!;
+      if (wij === 0) continue;
+      const o = i * n + j;
+      let d = 0;
+      for (let x = 0; x < 3; x++) {
+        const diff = s.pseudoBeta[i * 3 + x]! - s.pseudoBeta[j * 3 + x]!;
+        d += diff * diff;
+      }
+      for (let b = 0; b < bins.no_bins; b++) {
+        if (d > lower[b]! && d < upper[b]!) {
+          bin[o] = b;
+          break;
+        }
+      }
+      w[o] = wij;
+      pbPair[o] = s.pseudoBetaMask[i]! * s.pseudoBetaMask[j]! * wij;
+      wSq[o] = wij * wij;
+    }
+  }
+  const pairCol = (a: Float64Array) => floatTensor({ shape: [n, n, 1], data: a }, place);
+  const wT = pairCol(w);
+  const aatype = oneHot(indexTensor({ shape: [n], data: s.aatype }, place.device), AATYPE_CLASSES, place.dtype);
+  return concat([
+    mul(oneHot(indexTensor({ shape: [n, n], data: bin }, place.device), bins.no_bins, place.dtype), wT),
+    pairCol(pbPair),
+    mul(reshape(aatype, [1, n, AATYPE_CLASSES]), wT),
+    mul(reshape(aatype, [n, 1, AATYPE_CLASSES]), wT),
+    tensor(new Float64Array(n * n * 3), [n, n, 3], place),
+    pairCol(wSq),
+  ], -1);
 }
 
 /** [T, N, 57] from template_aatype [T, N], torsion sin/cos [T, N, 7, 2] (and alt), mask [T, N, 7]. */
