@@ -210,7 +210,8 @@ function bench(name: string, mode: string, reps: number, warmup: number, run: ()
 const fmt = (x: number | undefined, d = 1): string => (x === undefined ? '-' : x.toFixed(d));
 function printRow(r: Row): void {
   const ref = OPENFOLD[r.name] ?? '-';
-  console.log([r.name, r.mode, fmt(r.fwdMs), fmt(r.stepMs), r.reps ?? '-', fmt(r.peakGiB, 2), ref, r.note].join('\t'));
+  const peakText = r.peakGiB === undefined ? '-' : r.peakGiB >= 1 ? r.peakGiB.toFixed(2) : `${(r.peakGiB * 1024).toFixed(1)} MiB`;
+  console.log([r.name, r.mode, fmt(r.fwdMs), fmt(r.stepMs), r.reps ?? '-', peakText, ref, r.note].join('\t'));
 }
 
 /** Input leaves requiring gradients, made once per row (not timed). */

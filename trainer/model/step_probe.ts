@@ -2,13 +2,15 @@
 // full-size step time and memory at MLPerf shapes (synthetic batch). Usage:
 //   node --import tsx trainer/model/step_probe.ts tiny cuda|cpu
 //   node --import tsx trainer/model/step_probe.ts full cuda|cpu N_RES ITERS[,ITERS] [fwd]
-// (PROFILE_BWD=1 times every backward node by op). A measuring tool, not a test.
+// (PROFILE_BWD=1 times every backward node by op; TRUNK_DTYPE=bfloat16 runs the
+// bf16 trunk, CHECKPOINT=1 checkpoints every trunk block: runtime options).
+// A measuring tool, not a test; test/gpu/bench_blocks.gpu.ts is the benchmark.
 import { native } from '../core/binding.ts';
 import { cudaInfo, memoryStats } from '../core/tensor.ts';
 import { Tape, gradientOf, noGrad, recordOn, scope } from '../autograd/index.ts';
 import { GoldenState } from './golden_state.ts';
 import { compareArrays } from './compare.ts';
-import { evalRuntime } from './runtime.ts';
+import { evalRuntime, type RuntimeOptions } from './runtime.ts';
 import { alphaFold } from './alphafold.ts';
 import { alphaFoldLoss } from './alphafold_loss.ts';
 import { loadConfig } from './config.ts';
@@ -22,6 +24,11 @@ import type { AlphaFoldConfig } from './config_types.ts';
 const mode = process.argv[2] ?? 'tiny';
 const device = (process.argv[3] ?? 'cuda') as 'cuda' | 'cpu';
 console.log('cuda', JSON.stringify(cudaInfo()));
+const runtimeOptions: RuntimeOptions = {
+  ...(process.env.TRUNK_DTYPE === 'bfloat16' ? { trunkDtype: 'bfloat16' as const } : {}),
+  ...(process.env.CHECKPOINT === '1' ? { checkpointBlocks: true } : {}),
+};
+console.log('runtime options', JSON.stringify(runtimeOptions));
 const sync = (): void => {
   if (device === 'cuda') native.synchronize();
 };
@@ -35,7 +42,7 @@ function step(params: ParamStore, c: AlphaFoldConfig, f: IterationFeatures, iter
     const tape = new Tape();
     let loss!: ReturnType<typeof alphaFoldLoss>;
     recordOn(tape, () => {
-      const out = alphaFold(params, evalRuntime(place), c, f, iterations);
+      const out = alphaFold(params, evalRuntime(place, runtimeOptions), c, f, iterations);
       loss = alphaFoldLoss(out, c, f, iterations - 1);
     });
     sync();
@@ -112,7 +119,7 @@ if (mode === 'tiny') {
       if (fwdOnly) {
         const t0 = performance.now();
         let l = 0;
-        noGrad(() => scope(() => { const out = alphaFold(params, evalRuntime(place), c, f, iterations); l = alphaFoldLoss(out, c, f, iterations - 1).breakdown.loss; sync(); }));
+        noGrad(() => scope(() => { const out = alphaFold(params, evalRuntime(place, runtimeOptions), c, f, iterations); l = alphaFoldLoss(out, c, f, iterations - 1).breakdown.loss; sync(); }));
         r = { ms: performance.now() - t0, forwardMs: performance.now() - t0, liveAfterForwardGiB: 0, breakdown: { loss: l } };
       } else r = step(params, c, f, iterations, place);
       for (const t of params.tensors.values()) { if (t.grad) { t.grad.dispose(); t.grad = null; } }
