@@ -47,13 +47,13 @@ export function computeFape(
   const localTrue = rigidInvertApply({ rot: unsqueeze(target.rot, 1), trans: unsqueeze(target.trans, 1) }, unsqueeze(targetPoints, 0));
   let err = sqrt(add(sum(square(sub(localPred, unsqueeze(localTrue, 0))), [-1]), constant([eps], [], predPoints)));
   if (clampDistance !== null) err = clamp(err, 0, clampDistance);
-  const pairMask = new Float64Array(f * p);
   let frameSum = 0;
   let pointSum = 0;
   for (const v of frameMask) frameSum += v;
   for (const v of pointMask) pointSum += v;
-  for (let i = 0; i < f; i++) for (let j = 0; j < p; j++) pairMask[i * p + j] = frameMask[i]! * pointMask[j]!;
-  const masked = mul(err, constant(pairMask, [1, f, p], err));
+  // frame mask_i · point mask_j, formed on the device ([F·P] is 7M for side chains at N_res 256)
+  const pairMask = mul(constant(frameMask, [1, f, 1], err), constant(pointMask, [1, 1, p], err));
+  const masked = mul(err, pairMask);
   // Σ_j / (eps + Σ frames), Σ_i / (eps + Σ points), with the length scale folded in first
   const perFrame = div(sum(div(masked, constant([lengthScale], [], err)), [-1]), constant([eps + frameSum], [], err));
   return reshape(div(sum(perFrame, [-1]), constant([eps + pointSum], [], err)), [l]);

@@ -1,5 +1,6 @@
 // The logit losses of AlphaFold2 (OpenFold utils/loss.py), each with its
-// targets built on the host (the targets are never differentiated):
+// targets found on the host (the targets are never differentiated; the large
+// one-hots, distogram bins and true MSA, are encoded on the device):
 //   distogram (suppl. 1.9.8): CE against the true pseudo-beta distance bin
 //     (63 squared boundaries linspace(2.3125, 21.6875)), mean over the
 //     pseudo-beta pair mask;
@@ -9,9 +10,9 @@
 //   pLDDT (1.9.6, Alg. 29): CE against the binned lDDT-Cα of the final atom
 //     positions (detached), gated by resolution.
 import { tensor, type Tensor } from '../core/tensor.ts';
-import { add, div, logSoftmax, mul, neg, softplus, sum } from '../autograd/index.ts';
+import { add, div, logSoftmax, mul, neg, oneHot as deviceOneHot, softplus, sum } from '../autograd/index.ts';
 import type { LossConfig } from './config_types.ts';
-import type { HostArray } from './host_tensor.ts';
+import { indexTensor, type HostArray } from './host_tensor.ts';
 import { linspace } from './recycling_embedder.ts';
 
 function constant(values: ArrayLike<number>, shape: number[], like: Tensor): Tensor {
@@ -54,7 +55,8 @@ export function distogramLoss(logits: Tensor, pseudoBeta: HostArray, pseudoBetaM
       maskSum += mask[i * n + j]!;
     }
   }
-  const errors = softmaxCrossEntropy(logits, constant(oneHot(bins, cfg.no_bins), [n, n, cfg.no_bins], logits));
+  const labels = deviceOneHot(indexTensor({ shape: [n, n], data: bins }, logits.device), cfg.no_bins, logits.dtype);
+  const errors = softmaxCrossEntropy(logits, labels);
   // OpenFold: Σ_j (err·mask) / denom, then Σ_i
   const perRow = div(sum(mul(errors, constant(mask, [n, n], logits)), [-1]), scalar(cfg.eps + maskSum, logits));
   return sum(perRow, [-1]);
@@ -62,7 +64,8 @@ export function distogramLoss(logits: Tensor, pseudoBeta: HostArray, pseudoBetaM
 
 export function maskedMsaLoss(logits: Tensor, trueMsa: HostArray, bertMask: HostArray, cfg: LossConfig['masked_msa']): Tensor {
   const [s, n] = trueMsa.shape as [number, number];
-  const errors = softmaxCrossEntropy(logits, constant(oneHot(trueMsa.data, cfg.num_classes), [s, n, cfg.num_classes], logits));
+  const labels = deviceOneHot(indexTensor(trueMsa, logits.device), cfg.num_classes, logits.dtype);
+  const errors = softmaxCrossEntropy(logits, labels);
   // OpenFold's fp16-friendly form: Σ_s (Σ_i err·mask) / (eps + Σ 0.5·mask), times 0.5
   let half = 0;
   for (const m of bertMask.data) half += 0.5 * m;
