@@ -5,6 +5,9 @@
 // minimum/maximum send the whole gradient to a on ties (a <= b / a >= b).
 #include "../launch.h"
 #include "../ops.h"
+#if defined(__CUDACC__)
+#include "../cuda/elementwise.cuh"
+#endif
 
 namespace sf {
 
@@ -28,6 +31,21 @@ SF_HD A binaryValue(int code, A x, A y) {
     case kMax: return x >= y ? x : y;
   }
   return x;
+}
+
+// d out / d a and d out / d b times g.
+template <typename A>
+SF_HD void binaryGradients(int code, A g, A x, A y, A& gx, A& gy) {
+  gx = 0;
+  gy = 0;
+  switch (code) {
+    case kAdd: gx = g; gy = g; break;
+    case kSub: gx = g; gy = -g; break;
+    case kMul: gx = g * y; gy = g * x; break;
+    case kDiv: gx = g / y; gy = -g * x / (y * y); break;
+    case kMin: gx = x <= y ? g : A(0); gy = x <= y ? A(0) : g; break;
+    case kMax: gx = x >= y ? g : A(0); gy = x >= y ? A(0) : g; break;
+  }
 }
 
 Shape broadcastShapes(const char* op, const Tensors& in) {
@@ -67,6 +85,7 @@ static void checkBinaryInputs(const char* op, const Tensors& in, size_t n) {
   requireFloat(op, in[0]);
 }
 
+// CUDA: vectorized maps (cuda/elementwise.cuh) over these Indexers.
 // Index math: each operand's broadcast view is coalesced into an Indexer
 // (launch.h): same-shape operands read at i, a bias broadcast over rows at
 // i % C, with 32-bit magic-number divisions on the GPU.
@@ -83,6 +102,13 @@ Tensors opBinary(const Tensors& in, const Attrs& attrs) {
     const T* pa = in[0].data<T>();
     const T* pb = in[1].data<T>();
     T* po = out.data<T>();
+#if defined(__CUDACC__)
+    if (out.device == Device::CUDA &&
+        mapCuda<2, 1, T, T>(op, out.numel(), pa, va, pb, vb, pa, va, po, po, [=] __device__(T x, T y, T, T& r, T&) {
+          r = store<T>(binaryValue(code, load(x), load(y)));
+        }))
+      break;
+#endif
     forEach(out.device, out.numel(), op, [=] SF_LAMBDA(int64_t i) {
       po[i] = store<T>(binaryValue(code, load(pa[offsetOf(va, i)]), load(pb[offsetOf(vb, i)])));
     });
@@ -106,17 +132,20 @@ Tensors opBinaryBackward(const Tensors& in, const Attrs& attrs) {
     const T* pb = in[2].data<T>();
     T* pda = da.data<T>();
     T* pdb = db.data<T>();
+#if defined(__CUDACC__)
+    Indexer id;
+    if (da.device == Device::CUDA &&
+        mapCuda<3, 2, T, T>(op, da.numel(), pg, id, pa, va, pb, vb, pda, pdb, [=] __device__(T gv, T xv, T yv, T& rx, T& ry) {
+          A gx, gy;
+          binaryGradients<A>(code, load(gv), load(xv), load(yv), gx, gy);
+          rx = store<T>(gx);
+          ry = store<T>(gy);
+        }))
+      break;
+#endif
     forEach(da.device, da.numel(), op, [=] SF_LAMBDA(int64_t i) {
-      A g = load(pg[i]), x = load(pa[offsetOf(va, i)]), y = load(pb[offsetOf(vb, i)]);
-      A gx = 0, gy = 0;
-      switch (code) {
-        case kAdd: gx = g; gy = g; break;
-        case kSub: gx = g; gy = -g; break;
-        case kMul: gx = g * y; gy = g * x; break;
-        case kDiv: gx = g / y; gy = -g * x / (y * y); break;
-        case kMin: gx = x <= y ? g : A(0); gy = x <= y ? A(0) : g; break;
-        case kMax: gx = x >= y ? g : A(0); gy = x >= y ? A(0) : g; break;
-      }
+      A gx, gy;
+      binaryGradients<A>(code, load(pg[i]), load(pa[offsetOf(va, i)]), load(pb[offsetOf(vb, i)]), gx, gy);
       pda[i] = store<T>(gx);
       pdb[i] = store<T>(gy);
     });
@@ -138,6 +167,13 @@ Tensors opWhere(const Tensors& in, const Attrs&) {
     const T* pa = in[1].data<T>();
     const T* pb = in[2].data<T>();
     T* po = out.data<T>();
+#if defined(__CUDACC__)
+    if (out.device == Device::CUDA &&
+        mapCuda<3, 1, T, T>(op, out.numel(), pc, vc, pa, va, pb, vb, po, po, [=] __device__(T c, T x, T y, T& r, T&) {
+          r = load(c) != A(0) ? x : y;
+        }))
+      break;
+#endif
     forEach(out.device, out.numel(), op, [=] SF_LAMBDA(int64_t i) {
       po[i] = load(pc[offsetOf(vc, i)]) != A(0) ? pa[offsetOf(va, i)] : pb[offsetOf(vb, i)];
     });
@@ -157,6 +193,12 @@ Tensors opCast(const Tensors& in, const Attrs& attrs) {
     SF_ANY_SWITCH(op, to, D, {
       const S* px = x.data<S>();
       D* po = out.data<D>();
+#if defined(__CUDACC__)
+      Indexer id;
+      if (x.device == Device::CUDA &&
+          mapCuda<1, 1, S, D>(op, x.numel(), px, id, px, id, px, id, po, po, [=] __device__(S a, S, S, D& r, D&) { r = store<D>(load(a)); }))
+        break;
+#endif
       forEach(x.device, x.numel(), op, [=] SF_LAMBDA(int64_t i) { po[i] = store<D>(load(px[i])); });
     });
   });

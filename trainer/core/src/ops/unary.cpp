@@ -1,4 +1,5 @@
 // Elementwise unary ops and their backward: y = f(x), dx = dy * f'(x).
+// CUDA: vectorized maps (cuda/elementwise.cuh); CPU: forEach (the reference).
 // Ops: neg abs sigmoid softplus relu exp log sqrt rsqrt square clamp.
 // The derivative at a kink (abs, relu, clamp bounds) is taken as 0 on the
 // flat side, as PyTorch does for relu.
@@ -6,6 +7,9 @@
 
 #include "../launch.h"
 #include "../ops.h"
+#if defined(__CUDACC__)
+#include "../cuda/elementwise.cuh"
+#endif
 
 namespace sf {
 
@@ -70,6 +74,14 @@ static Tensors unaryForward(const Tensors& in, const Attrs& a) {
     const T* px = x.data<T>();
     T* py = y.data<T>();
     A alo = static_cast<A>(lo), ahi = static_cast<A>(hi);
+#if defined(__CUDACC__)
+    Indexer id;
+    if (x.device == Device::CUDA &&
+        mapCuda<1, 1, T, T>(op, x.numel(), px, id, px, id, px, id, py, py, [=] __device__(T a, T, T, T& r, T&) {
+          r = store<T>(unaryValue<A>(code, load(a), alo, ahi));
+        }))
+      break;
+#endif
     forEach(x.device, x.numel(), op, [=] SF_LAMBDA(int64_t i) { py[i] = store<T>(unaryValue<A>(code, load(px[i]), alo, ahi)); });
   });
   return {y};
@@ -94,6 +106,14 @@ static Tensors unaryBackward(const Tensors& in, const Attrs& a) {
     const T* py = in[2].data<T>();
     T* pdx = dx.data<T>();
     A alo = static_cast<A>(lo), ahi = static_cast<A>(hi);
+#if defined(__CUDACC__)
+    Indexer id;
+    if (dx.device == Device::CUDA &&
+        mapCuda<3, 1, T, T>(op, dx.numel(), pdy, id, px, id, py, id, pdx, pdx, [=] __device__(T g, T xv, T yv, T& r, T&) {
+          r = store<T>(load(g) * unaryDerivative<A>(code, load(xv), load(yv), alo, ahi));
+        }))
+      break;
+#endif
     forEach(dx.device, dx.numel(), op, [=] SF_LAMBDA(int64_t i) {
       pdx[i] = store<T>(load(pdy[i]) * unaryDerivative<A>(code, load(px[i]), load(py[i]), alo, ahi));
     });
