@@ -109,9 +109,34 @@ export function findStructuralViolations(pos: ArrayLike<number>, b: ViolationBat
   const clashMask = new Float64Array(n * 14);
   let clashSum = 0;
   let clashMaskSum = 0;
+  // Execution strategy only: a residue pair whose atoms are all farther apart
+  // than any clash distance contributes only its pair count to the mask sum.
+  // Per residue: the CA and the largest distance of an existing atom from it
+  // (from the predicted positions themselves, no geometric assumption).
+  let maxRadius = 0;
+  for (let k = 0; k < n * 14; k++) maxRadius = Math.max(maxRadius, radius[k]!);
+  const farther = 2 * maxRadius - overlapTolerance + 1e-3;
+  const reach = new Float64Array(n);
+  const count = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < 14; a++) {
+      if (exists[i * 14 + a]! === 0) continue;
+      count[i] += exists[i * 14 + a]!;
+      reach[i] = Math.max(reach[i]!, Math.sqrt((p(i, a, 0) - p(i, 1, 0)) ** 2 + (p(i, a, 1) - p(i, 1, 1)) ** 2 + (p(i, a, 2) - p(i, 1, 2)) ** 2));
+    }
+  }
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       if (!(ri[i]! < ri[j]!)) continue;
+      const caDist = Math.sqrt((p(i, 1, 0) - p(j, 1, 0)) ** 2 + (p(i, 1, 1) - p(j, 1, 1)) ** 2 + (p(i, 1, 2) - p(j, 1, 2)) ** 2);
+      if (caDist - reach[i]! - reach[j]! > farther) {
+        // the masked pairs, as the loop below would count them (0/1 atom masks)
+        let m = count[i]! * count[j]!;
+        if (ri[i]! + 1 === ri[j]!) m -= exists[i * 14 + 2]! * exists[j * 14]!;
+        m -= exists[i * 14 + CYS_SG]! * exists[j * 14 + CYS_SG]!;
+        clashMaskSum += m;
+        continue;
+      }
       for (let a = 0; a < 14; a++) {
         for (let c = 0; c < 14; c++) {
           let m = exists[i * 14 + a]! * exists[j * 14 + c]!;
