@@ -90,6 +90,7 @@ device-bundle: install
 	@for f in $(GPU_SCRIPTS); do n=$$(basename $$f .gpu.ts); \
 	  $(ESBUILD) $$f $(ESBUILD_FLAGS) --outfile=$(DEVICE)/payload/$${n}_gpu.mjs || exit 1; done
 	cp test/gpu/bench_torch.py test/gpu/run.sh $(DEVICE)/payload/
+	bash test/gpu/bundle_pretrain.sh $(DEVICE)/payload
 	@ls -l $(DEVICE) >&2
 
 test-gpu: native

@@ -6,6 +6,7 @@
 # benchmarks.
 #   bash .device/payload/run.sh stash|test|bench|all
 #   bash .device/payload/run.sh node NAME_gpu.mjs [args]   (one bundled script)
+#   bash .device/payload/run.sh pretrain [pretrain args]   (scalefold pretrain --device cuda)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 what="${1:-all}"
@@ -39,6 +40,20 @@ fi
 export SCALEFOLD_CORE="$work/build/scalefold_core.node"
 export PATH="$work/bin:$PATH"
 status=0
+if [ "$what" = pretrain ]; then
+  # pretrain --device cuda on the fixtures (the default datasets are built into
+  # runs/datasets/ under the cwd, the repository root); extra args pass through,
+  # e.g. run.sh pretrain --steps 60 --profile. Peak GPU memory: nvidia-smi
+  # sampled every 200 ms (the process's pool, as the driver sees it).
+  shift
+  mem="$work/memory.csv"
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$mem" 2>/dev/null &
+  smi=$!
+  SCALEFOLD_REPO="$PWD" "$work/bin/node" "$here/scalefold.mjs" pretrain --device cuda "$@" || status=$?
+  kill "$smi" 2>/dev/null || true
+  echo "peak GPU memory used (nvidia-smi, sampled): $(sort -n "$mem" | tail -1) MiB"
+  exit $status
+fi
 if [ "$what" = node ]; then
   shift
   script="$1"; shift

@@ -13,9 +13,12 @@ import { Progress } from '../../pipeline/build/progress.ts';
 import { cudaInfo } from '../core/tensor.ts';
 import { loadConfig, presetNames } from '../model/config.ts';
 import { pretrain } from '../train/pretrain_run.ts';
+import { formatBreakdown } from '../train/step_breakdown.ts';
+import type { RuntimeOptions } from '../model/runtime.ts';
 import { cpuDemoRun, initialTrainingRun, perStepForModel } from '../train/train_config.ts';
 
-const REPO = resolve(import.meta.dirname, '..', '..');
+// SCALEFOLD_REPO: the repository root where this file is not in it (the GPU bundle, test/gpu/bundle_pretrain.sh)
+const REPO = process.env.SCALEFOLD_REPO ?? resolve(import.meta.dirname, '..', '..');
 export const DEFAULT_RUN_DIR = 'runs/pretrain-default';
 export const DEFAULT_DATASETS = 'runs/datasets';
 /** Minitrain chains held out of the default training set (no other chain of their entries is in it). */
@@ -29,6 +32,7 @@ const HELP = `usage: scalefold pretrain [--data DATASET_DIR] [--val DATASET_DIR]
                           [--config PRESET] [--device cpu|cuda] [--steps N] [--resume]
                           [--eval-every N] [--checkpoint-every N] [--seed N] [--crop N]
                           [--ema-decay D] [--order strict|ready-first] [--json]
+                          [--precision bf16|fp32] [--checkpoint-blocks on|off] [--profile] [--breakdown]
 
 Trains AlphaFold2 (initial training: Adam 0.9/0.999/1e-6, AlphaFold's
 learning-rate schedule, clipping to global norm 0.1, weight averaging) on a
@@ -53,6 +57,12 @@ pLDDT) while training goes on.
   --ema-decay D         weight-average decay (default 0.9 on CPU as the MLPerf runs, 0.999 on a GPU as OpenFold)
   --order O             loader delivery: strict (default on CPU: bit-exact resume) or ready-first
   --json                print the run summary as JSON on stdout
+  --precision P         bf16 (default on cuda: bf16 trunk activations and weight copies, fp32
+                        master weights, structure module and losses) or fp32 (the CPU's only mode)
+  --checkpoint-blocks B on (default on cuda: every Evoformer / extra-MSA / template block
+                        re-run at backward) or off
+  --profile             cuda: synchronise at every phase boundary (exact phase times, no overlap)
+  --breakdown           print the per-step time breakdown table at the end (always on cuda)
 
 SIGINT/SIGTERM finish the step in hand, write a checkpoint and exit.`;
 
@@ -80,7 +90,8 @@ export const pretrainCommand: Command = {
       data: { type: 'string' }, val: { type: 'string' }, out: { type: 'string' }, config: { type: 'string' },
       device: { type: 'string' }, steps: { type: 'string' }, resume: { type: 'boolean' }, 'eval-every': { type: 'string' },
       'checkpoint-every': { type: 'string' }, seed: { type: 'string' }, crop: { type: 'string' }, order: { type: 'string' },
-      'ema-decay': { type: 'string' }, json: { type: 'boolean' },
+      'ema-decay': { type: 'string' }, json: { type: 'boolean' }, precision: { type: 'string' },
+      'checkpoint-blocks': { type: 'string' }, profile: { type: 'boolean' }, breakdown: { type: 'boolean' },
     });
     const v = parsed.values;
     const gpu = cudaInfo().usable;
@@ -111,6 +122,14 @@ export const pretrainCommand: Command = {
     if (order !== 'strict' && order !== 'ready-first') throw new UsageError(`--order must be strict or ready-first, got '${order}'`);
     train.order = order;
 
+    const precision = optionalString(v, 'precision') ?? (device === 'cuda' ? 'bf16' : 'fp32');
+    if (precision !== 'bf16' && precision !== 'fp32') throw new UsageError(`--precision must be bf16 or fp32, got '${precision}'`);
+    const blocks = optionalString(v, 'checkpoint-blocks') ?? (device === 'cuda' ? 'on' : 'off');
+    if (blocks !== 'on' && blocks !== 'off') throw new UsageError(`--checkpoint-blocks must be on or off, got '${blocks}'`);
+    const runtime: RuntimeOptions = {};
+    if (precision === 'bf16') runtime.trunkDtype = 'bfloat16';
+    if (blocks === 'on') runtime.checkpointBlocks = true;
+
     let dataDir = optionalString(v, 'data');
     let valDir = optionalString(v, 'val');
     if (dataDir === undefined) {
@@ -119,12 +138,13 @@ export const pretrainCommand: Command = {
       valDir ??= d.val;
     }
     const outDir = resolve(optionalString(v, 'out') ?? DEFAULT_RUN_DIR);
-    log(`pretrain: preset ${preset} on ${device}, ${steps} steps, crop ${train.perStep.cropSize}, up to ${train.perStep.maxPasses} forward passes, ` +
+    log(`pretrain: preset ${preset} on ${device} (${precision}${blocks === 'on' ? ', checkpointed blocks' : ''}), ${steps} steps, crop ${train.perStep.cropSize}, up to ${train.perStep.maxPasses} forward passes, ` +
       `data ${dataDir}${valDir ? `, validation ${valDir} every ${train.evalEvery} steps` : ''}, run dir ${outDir}`);
     const summary = await pretrain({
       dataDir: resolve(dataDir), valDir: valDir ? resolve(valDir) : undefined, outDir, preset,
-      place: { dtype: 'float32', device }, train, resume: v.resume === true,
+      place: { dtype: 'float32', device }, train, resume: v.resume === true, runtime, profile: v.profile === true,
     });
+    if (device === 'cuda' || v.breakdown === true) log(formatBreakdown(summary.breakdown));
     const last = summary.evals.at(-1);
     log(`pretrain: ${summary.steps - summary.startStep} steps (${summary.startStep} -> ${summary.steps}) in ${summary.seconds.toFixed(1)} s` +
       `${last ? `, lDDT-Ca ${last.metrics.lddt_ca.toFixed(3)} at step ${last.step}` : ''}; checkpoint ${summary.checkpoint}; metrics ${summary.metricsPath}` +

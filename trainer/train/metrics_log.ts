@@ -26,6 +26,10 @@ export interface StepRecord {
   bookkeeping_ms: number;
   /** Evaluations running in the worker during this step. */
   evals_in_flight: number;
+  /** CUDA: wall time since the previous step ended (what samples_per_s is computed from there). */
+  wall_ms?: number;
+  /** CUDA: live device bytes of the core's tensors at the end of the forward (activations on the tape). */
+  device_bytes_after_forward?: number;
 }
 
 export interface EvalRecord {

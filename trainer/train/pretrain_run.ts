@@ -16,7 +16,9 @@ import type { TensorPlacement } from '../model/host_tensor.ts';
 import { initParams } from '../model/param_init.ts';
 import { modelParamSpec } from '../model/param_spec.ts';
 import { ParamStore } from '../model/params.ts';
-import { trainingRuntime } from '../model/runtime.ts';
+import { trainingRuntime, type RuntimeOptions } from '../model/runtime.ts';
+import { memoryStats } from '../core/tensor.ts';
+import type { LossBreakdown } from '../model/alphafold_loss.ts';
 import { batchFeatures } from './batch_features.ts';
 import { CHECKPOINT_FORMAT, encodeCheckpoint, latestCheckpoint, restoreSlots, writeCheckpoint, type CheckpointState, type WriteObserver } from './checkpoint.ts';
 import { learningRate } from './lr_schedule.ts';
@@ -25,7 +27,10 @@ import { OptimizerState } from './optimizer_state.ts';
 import { ProgressLine } from './progress_line.ts';
 import { writeRunPlots, PLOT_FILES } from './run_plots.ts';
 import type { TrainConfig } from './train_config.ts';
-import { forwardBackward, loadWeights } from './train_step.ts';
+import { forwardBackward, forwardBackwardOnDevice, loadWeights } from './train_step.ts';
+import { DeviceOptimizer } from './device_optimizer.ts';
+import { StepClock } from './step_clock.ts';
+import { stepBreakdown, type StepBreakdown } from './step_breakdown.ts';
 
 export interface PretrainOptions {
   dataDir: string;
@@ -41,6 +46,15 @@ export interface PretrainOptions {
   checkpointObserver?: WriteObserver;
   /** Tests: the loader's fault injection (stragglers) to make ready-first delivery overtake. */
   loaderFaults?: LoaderOptions['faults'];
+  /** Mixed precision / activation checkpointing of the model (the GPU defaults: bf16 trunk, checkpointed blocks). */
+  runtime?: RuntimeOptions;
+  /** CUDA: synchronise at every phase boundary (exact per-phase times; stalls the overlap). */
+  profile?: boolean;
+  /**
+   * 'fused': the native fused step on device-resident state (device_optimizer.ts; the CUDA default);
+   * 'host': the TS reference on host arrays (the CPU default, bit-exact resume).
+   */
+  optimizer?: 'fused' | 'host';
 }
 
 export interface PretrainSummary {
@@ -52,6 +66,8 @@ export interface PretrainSummary {
   interrupted: boolean;
   metricsPath: string;
   seconds: number;
+  /** Time per phase of this invocation's steps (step_breakdown.ts). */
+  breakdown: StepBreakdown;
 }
 
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -60,7 +76,9 @@ export const METRICS_FILE = 'metrics.jsonl';
 /** The run's identity, stored in each checkpoint and checked on resume. */
 function runIdentity(o: PretrainOptions): Record<string, unknown> {
   const t = o.train;
-  return { preset: o.preset, seed: t.seed, epochLength: t.epochLength, perStep: t.perStep, lr: t.lr, adam: t.adam, clipNorm: t.clipNorm, order: t.order, dtype: o.place.dtype };
+  const id: Record<string, unknown> = { preset: o.preset, seed: t.seed, epochLength: t.epochLength, perStep: t.perStep, lr: t.lr, adam: t.adam, clipNorm: t.clipNorm, order: t.order, dtype: o.place.dtype };
+  if (o.runtime?.trunkDtype) id.trunkDtype = o.runtime.trunkDtype;
+  return id;
 }
 
 export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
@@ -108,6 +126,17 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   };
   const params = ParamStore.fromValues(specs, opt.weights('param'), o.place.dtype, o.place.device);
   const names = opt.slots.map((s) => s.name);
+  // CUDA: the fused optimizer on device-resident state (the CPU keeps the host reference path, bit for bit)
+  const fused = (o.optimizer ?? (o.place.device === 'cuda' ? 'fused' : 'host')) === 'fused';
+  const runtime = o.runtime ?? {};
+  const device = fused ? DeviceOptimizer.upload(opt, params, runtime.trunkDtype === 'bfloat16') : null;
+  const clock = new StepClock(o.place.device, o.profile === true);
+  let deviceSynced = true;
+  const syncHost = (which?: Parameters<DeviceOptimizer['syncToHost']>[0]) => {
+    if (device && !deviceSynced) device.syncToHost(which);
+    if (which === undefined) deviceSynced = true;
+  };
+  let previousEnd = performance.now();
 
   const remaining = Math.max(0, t.steps - step);
   const loader = await TrainingLoader.open({
@@ -156,6 +185,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   let checkpointedStep = step;
   const checkpoint = async (): Promise<void> => {
     if (writing) lastCheckpoint = await writing;
+    syncHost();
     const state: CheckpointState = {
       format: CHECKPOINT_FORMAT, step, adamStep: opt.adamStep, nextSampleStep, consumedAhead: [...consumedAhead].sort((a, b) => a - b),
       rng: { seed: t.seed, dropoutStream: 'dropout', samplerEpochLength: t.epochLength }, run: runIdentity(o),
@@ -180,37 +210,68 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       // consumed before a resume (ready-first overtook it): already trained on
       if (consumedAhead.has(sampleStep)) continue;
       const f = batchFeatures(batch.layout, batch.bytes);
-      const rt = trainingRuntime(o.place, t.seed, sampleStep);
-      const fb = forwardBackward(params, rt, config, f, batch.passes, names);
-      const optStart = performance.now();
+      const rt = trainingRuntime(o.place, t.seed, sampleStep, runtime);
       const lr = learningRate(step, t.lr);
-      const report = opt.apply(fb.grads, lr, t.clipNorm);
-      loadWeights(params, opt.slots, 'param', o.place);
-      const optimizerMs = performance.now() - optStart;
+      let phases: Record<string, number>;
+      let bd: LossBreakdown;
+      let gradNorm: number;
+      let deviceAfterForward = 0;
+      if (device) {
+        clock.start();
+        const fb = forwardBackwardOnDevice(params, rt, config, f, batch.passes, names, (phase) => {
+          // live tensors peak around the end of the forward (the tape holds the activations)
+          if (phase === 'forward') deviceAfterForward = memoryStats().deviceBytes;
+          clock.mark(phase);
+        });
+        const report = device.apply(fb.grads, lr, t.clipNorm);
+        for (const g of fb.grads) g.dispose();
+        clock.mark('optimizer');
+        phases = clock.finish();
+        gradNorm = Math.sqrt(report.normSq.toArray()[0]!);
+        report.normSq.dispose();
+        deviceSynced = false;
+        bd = fb.breakdown;
+      } else {
+        const fb = forwardBackward(params, rt, config, f, batch.passes, names);
+        const optStart = performance.now();
+        const report = opt.apply(fb.grads, lr, t.clipNorm);
+        loadWeights(params, opt.slots, 'param', o.place);
+        phases = { forward: fb.forwardMs, backward: fb.backwardMs, optimizer: performance.now() - optStart };
+        gradNorm = report.gradNorm;
+        bd = fb.breakdown;
+      }
       step += 1;
       markConsumed(sampleStep);
       const bookStart = performance.now();
       if (evaluator && step % t.evalEvery === 0) {
+        syncHost(['average']);
         evaluator.submit(step, opt.slots);
       }
       if (t.checkpointEvery > 0 && step % t.checkpointEvery === 0) await checkpoint();
       const bookkeepingMs = performance.now() - bookStart;
-      const stepMs = dataWait + fb.forwardMs + fb.backwardMs + optimizerMs + bookkeepingMs;
-      const bd = fb.breakdown;
+      const forwardMs = phases.forward ?? 0, backwardMs = phases.backward ?? 0, optimizerMs = phases.optimizer ?? 0;
+      const stepMs = dataWait + forwardMs + backwardMs + optimizerMs + bookkeepingMs;
+      const end = performance.now();
+      const wallMs = end - previousEnd;
+      previousEnd = end;
       const terms: Record<string, number> = {};
       for (const [k, v] of Object.entries(bd)) if (k !== 'loss') terms[k] = v;
       const record: StepRecord = {
         kind: 'step', step, sample_step: sampleStep, chain_id: batch.sample.chainId, forward_passes: batch.passes,
-        loss: bd.loss, terms, lr, grad_norm: report.gradNorm, samples_per_s: 1000 / stepMs, step_ms: stepMs,
-        data_wait_ms: dataWait, forward_ms: fb.forwardMs, backward_ms: fb.backwardMs, optimizer_ms: optimizerMs,
+        loss: bd.loss, terms, lr, grad_norm: gradNorm, samples_per_s: 1000 / (o.place.device === 'cuda' ? wallMs : stepMs), step_ms: stepMs,
+        data_wait_ms: dataWait, forward_ms: forwardMs, backward_ms: backwardMs, optimizer_ms: optimizerMs,
         bookkeeping_ms: bookkeepingMs, evals_in_flight: evaluator?.inFlight ?? 0,
+        ...(device ? { wall_ms: wallMs, device_bytes_after_forward: deviceAfterForward } : {}),
       };
       metrics.append(record);
       losses.push(bd.loss);
       progress.update(record, lastEval);
     }
     // the last step is evaluated too (when the cadence did not land on it)
-    if (evaluator && step > startStep && step % t.evalEvery !== 0 && !stopping) evaluator.submit(step, opt.slots);
+    if (evaluator && step > startStep && step % t.evalEvery !== 0 && !stopping) {
+      syncHost(['average']);
+      evaluator.submit(step, opt.slots);
+    }
     if (step !== checkpointedStep || lastCheckpoint === null) await checkpoint();
     if (writing) lastCheckpoint = await writing;
     if (evaluator) {
@@ -222,12 +283,14 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
     process.removeListener('SIGTERM', stop);
     await loader.close();
     await evaluator?.close();
+    clock.dispose();
+    device?.dispose();
     params.dispose();
   }
   writeRunPlots(o.outDir, metrics);
   progress.done();
   return {
     startStep, steps: step, losses, evals, checkpoint: lastCheckpoint, interrupted: stopping, metricsPath,
-    seconds: (performance.now() - started) / 1000,
+    seconds: (performance.now() - started) / 1000, breakdown: stepBreakdown(metrics.steps().filter((r) => r.step > startStep)),
   };
 }

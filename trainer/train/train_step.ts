@@ -4,7 +4,7 @@
 // with only the last on the tape (trainer/model/alphafold.ts does that), the
 // loss of the last pass, backward into every parameter's .grad. The optimizer
 // step is separate (optimizer_state.ts), so that this file is the model side.
-import { parameter, tensor } from '../core/tensor.ts';
+import { parameter, tensor, type Tensor } from '../core/tensor.ts';
 import { Tape, gradientOf, keep, recordOn, scope } from '../autograd/index.ts';
 import { alphaFold, type AlphaFoldOutput, type IterationFeatures } from '../model/alphafold.ts';
 import { alphaFoldLoss, type LossBreakdown } from '../model/alphafold_loss.ts';
@@ -33,13 +33,11 @@ export function disposeRecycled(recycled: AlphaFoldOutput['recycled']): void {
   }
 }
 
-/** Forward (all passes) + loss + backward; the gradients come back as host fp32 arrays. */
-export function forwardBackward(
-  params: ParamStore, rt: ModelRuntime, c: AlphaFoldConfig, f: IterationFeatures, passes: number, names: readonly string[],
-): StepResult {
-  const t0 = performance.now();
-  let forwardMs = 0;
-  const breakdown = scope(() => {
+/** Forward (all passes) + loss + backward into every parameter's .grad; `marks` is told when each phase was enqueued. */
+function forwardBackwardInPlace(
+  params: ParamStore, rt: ModelRuntime, c: AlphaFoldConfig, f: IterationFeatures, passes: number, mark?: (phase: 'forward' | 'backward') => void,
+): LossBreakdown {
+  return scope(() => {
     const tape = new Tape();
     let total = null as unknown as ReturnType<typeof alphaFoldLoss>['total'];
     let bd = null as unknown as LossBreakdown;
@@ -52,13 +50,25 @@ export function forwardBackward(
         total = loss.total;
         bd = loss.breakdown;
       });
-      forwardMs = performance.now() - t0;
+      mark?.('forward');
       gradientOf(tape, total);
     } finally {
       tape.release();
       disposeRecycled(recycled);
     }
+    mark?.('backward');
     return bd;
+  });
+}
+
+/** Forward (all passes) + loss + backward; the gradients come back as host fp32 arrays. */
+export function forwardBackward(
+  params: ParamStore, rt: ModelRuntime, c: AlphaFoldConfig, f: IterationFeatures, passes: number, names: readonly string[],
+): StepResult {
+  const t0 = performance.now();
+  let forwardMs = 0;
+  const breakdown = forwardBackwardInPlace(params, rt, c, f, passes, (phase) => {
+    if (phase === 'forward') forwardMs = performance.now() - t0;
   });
   const grads = names.map((name) => {
     const p = params.get(name);
@@ -71,6 +81,33 @@ export function forwardBackward(
     return out;
   });
   return { breakdown, grads, forwardMs, backwardMs: performance.now() - t0 - forwardMs };
+}
+
+export interface DeviceStepResult {
+  breakdown: LossBreakdown;
+  /** One gradient per parameter on the parameters' device, in the order of `names` (zeros where none flowed); the caller frees them. */
+  grads: Tensor[];
+}
+
+/**
+ * The GPU form: the gradients stay on the device (taken from .grad, which is
+ * reset), for the fused optimizer step; `mark` is called after the forward
+ * and after the backward were enqueued (the caller times the phases).
+ */
+export function forwardBackwardOnDevice(
+  params: ParamStore, rt: ModelRuntime, c: AlphaFoldConfig, f: IterationFeatures, passes: number, names: readonly string[],
+  mark?: (phase: 'forward' | 'backward') => void,
+): DeviceStepResult {
+  const breakdown = forwardBackwardInPlace(params, rt, c, f, passes, mark);
+  const grads = names.map((name) => {
+    const p = params.get(name);
+    const g = p.grad;
+    p.grad = null;
+    if (g !== null && g.dtype === 'float32') return g;
+    g?.dispose();
+    return keep(tensor(new Float32Array(p.size), p.shape, { device: p.device }));
+  });
+  return { breakdown, grads };
 }
 
 /**

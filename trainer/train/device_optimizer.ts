@@ -1,0 +1,81 @@
+// The optimizer state on the GPU (ScaleFold's FusedAdamSWA setting): the fp32
+// master weights are the model's parameter tensors themselves (ParamStore),
+// next to them Adam's moments, the averaged weights and, under a bf16 trunk,
+// the bf16 copies registered as the store's shadows; one step is
+// grad_norm_sq + adam_swa (fused_adam_swa_native.ts), two launches of
+// kernels for all parameters, updating everything in place, with no host
+// round trip. The host OptimizerState stays the format of checkpoints and of
+// the evaluator: syncToHost copies the device state into its slots when one
+// of them needs it (every checkpoint / evaluation, not every step).
+import { tensor, type Tensor } from '../core/tensor.ts';
+import { keep } from '../autograd/index.ts';
+import type { ParamStore } from '../model/params.ts';
+import { fusedAdamSwaDevice, gradNormSq, type DeviceSlot } from './fused_adam_swa_native.ts';
+import type { OptimizerState, StepReport } from './optimizer_state.ts';
+
+export interface DeviceStepReport extends Omit<StepReport, 'gradNorm'> {
+  /** The squared global gradient norm (float64 [1] on the device); read it when the step is done. */
+  normSq: Tensor;
+}
+
+export class DeviceOptimizer {
+  private constructor(
+    private readonly host: OptimizerState,
+    readonly slots: DeviceSlot[],
+  ) {}
+
+  /**
+   * Device state from the host state (fresh or restored from a checkpoint):
+   * the master weights must already be the store's tensors (ParamStore.fromValues
+   * of host.weights('param')); moments and averages are uploaded; with
+   * `bf16Copies` every parameter gets a bf16 shadow in `params` (written by each step).
+   */
+  static upload(host: OptimizerState, params: ParamStore, bf16Copies: boolean): DeviceOptimizer {
+    const slots = host.slots.map((s): DeviceSlot => {
+      const param = params.get(s.name);
+      if (param.dtype !== 'float32') throw new Error(`DeviceOptimizer: master weights must be float32, '${s.name}' is ${param.dtype}`);
+      const put = (a: Float32Array) => keep(tensor(a, s.shape, { device: param.device }));
+      let copy: Tensor | null = null;
+      if (bf16Copies) {
+        copy = tensor(s.param, s.shape, { dtype: 'bfloat16', device: param.device });
+        params.setShadow(s.name, copy);
+      }
+      return { param, m: put(s.m), v: put(s.v), average: put(s.average), copy };
+    });
+    return new DeviceOptimizer(host, slots);
+  }
+
+  /** One step: clip (device norm) + Adam + average + bf16 copies; `grads` in slot order (not consumed). */
+  apply(grads: readonly Tensor[], lr: number, clipNorm: number): DeviceStepReport {
+    this.host.adamStep += 1;
+    const normSq = keep(gradNormSq(grads));
+    fusedAdamSwaDevice(this.slots, grads, lr, this.host.adamStep, this.host.config, { normSq, maxNorm: clipNorm });
+    return { normSq, clipScale: NaN, lr };
+  }
+
+  /** Copies the device state into the host slots (master, moments, average, bf16 bits). */
+  syncToHost(which: readonly ('param' | 'm' | 'v' | 'average' | 'bf16')[] = ['param', 'm', 'v', 'average', 'bf16']): void {
+    this.host.slots.forEach((h, i) => {
+      const d = this.slots[i]!;
+      for (const w of which) {
+        if (w === 'bf16') {
+          if (d.copy === null) continue;
+          const widened = d.copy.toArray() as Float32Array;
+          const bits = new Uint32Array(widened.buffer, widened.byteOffset, widened.length);
+          for (let k = 0; k < bits.length; k++) h.bf16[k] = bits[k]! >>> 16;
+        } else {
+          h[w].set(d[w === 'param' ? 'param' : w].toArray() as Float32Array);
+        }
+      }
+    });
+  }
+
+  /** Frees the moments and averages (the master weights and shadows belong to the store). */
+  dispose(): void {
+    for (const s of this.slots) {
+      s.m.dispose();
+      s.v.dispose();
+      s.average.dispose();
+    }
+  }
+}
