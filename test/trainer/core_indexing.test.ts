@@ -40,7 +40,7 @@ test('binary ops over random broadcast patterns match a JS reference', () =>
       };
       const sa = operand(rank); // a has the full rank, b a random suffix of it
       const sb = operand(1 + Math.floor(rng.next() * rank));
-      const full = out.map((d, k) => Math.max(k >= rank - sa.length ? sa[k - rank + sa.length] : 1, k >= rank - sb.length ? sb[k - rank + sb.length] : 1));
+      const full = out.map((_, k) => Math.max(k >= rank - sa.length ? sa[k - rank + sa.length] : 1, k >= rank - sb.length ? sb[k - rank + sb.length] : 1));
       const va = randomValues(rng, numel(sa));
       const vb = randomValues(rng, numel(sb));
       const read = (v: Float64Array, s: number[], idx: number[]) => {
