@@ -31,7 +31,7 @@ import type { AlphaFoldConfig } from './config_types.ts';
 import { evoformerStack, extraMsaStack } from './evoformer_stack.ts';
 import { extraMsaEmbedder, extraMsaFeatTensor } from './extra_msa_embedder.ts';
 import { auxHeads, type HeadOutputs } from './heads.ts';
-import { floatTensor, type HostArray } from './host_tensor.ts';
+import { filledTensor, floatTensor, type HostArray } from './host_tensor.ts';
 import { inputEmbedder } from './input_embedder.ts';
 import type { ParamStore } from './params.ts';
 import type { TensorPlacement } from './host_tensor.ts';
@@ -164,8 +164,8 @@ export function alphaFold(params: ParamStore, rt: ModelRuntime, c: AlphaFoldConf
   const trunkPlace = trunkRuntime(rt).place;
   // tracked by the caller's scope; each is freed as soon as the pass reading it is done
   let prev = {
-    m1Prev: tensor(new Float64Array(n * cm), [n, cm], trunkPlace),
-    zPrev: tensor(new Float64Array(n * n * cz), [n, n, cz], trunkPlace),
+    m1Prev: filledTensor([n, cm], 0, trunkPlace),
+    zPrev: filledTensor([n, n, cz], 0, trunkPlace),
     pseudoBetaPrev: { shape: [n, 3], data: new Float64Array(n * 3) } as HostArray,
   };
   const recycled = [prev];

@@ -6,6 +6,7 @@
 // int32, the core's index type).
 import type { NumericTensor } from '../../features/tensor.ts';
 import { tensor, type DType, type DeviceName, type Tensor } from '../core/tensor.ts';
+import { runOpAll } from '../core/ops.ts';
 
 /** The values of a numeric feature as JS numbers (int64 converted exactly where it fits). */
 export function hostNumbers(t: NumericTensor): Float64Array {
@@ -48,4 +49,12 @@ export function floatTensor(a: HostArray, p: TensorPlacement): Tensor {
 /** An int32 core tensor of a host array of integers. */
 export function indexTensor(a: HostArray, device: DeviceName): Tensor {
   return tensor(a.data, a.shape, { dtype: 'int32', device });
+}
+
+/** A float tensor of `shape` filled with `value`, made on the device (no host array). */
+export function filledTensor(shape: readonly number[], value: number, p: TensorPlacement): Tensor {
+  const seed = tensor([0], [1], { dtype: p.dtype, device: p.device });
+  const [out] = runOpAll('fill', [seed], { value, shape });
+  seed.dispose();
+  return out!;
 }

@@ -8,10 +8,10 @@
 //     backbone mask_i·mask_j (OpenFold quirk 3, not the pseudo-beta mask).
 //   angle [N, 57]: aatype one-hot (22), torsion sin/cos (14), alternative
 //     torsion sin/cos (14), torsion mask (7).
-import { tensor, type Tensor } from '../core/tensor.ts';
+import type { Tensor } from '../core/tensor.ts';
 import { concat, mul, oneHot, reshape } from '../autograd/index.ts';
 import type { BinsConfig } from './config_types.ts';
-import { floatTensor, indexTensor, type HostArray, type TensorPlacement } from './host_tensor.ts';
+import { filledTensor, floatTensor, indexTensor, type HostArray, type TensorPlacement } from './host_tensor.ts';
 import { linspace } from './recycling_embedder.ts';
 
 const AATYPE_CLASSES = 22;
@@ -118,7 +118,7 @@ export function templatePairFeatTensor(s: TemplateSlot, bins: BinsConfig, inf: n
     pairCol(pbPair),
     mul(reshape(aatype, [1, n, AATYPE_CLASSES]), wT),
     mul(reshape(aatype, [n, 1, AATYPE_CLASSES]), wT),
-    tensor(new Float64Array(n * n * 3), [n, n, 3], place),
+    filledTensor([n, n, 3], 0, place),
     pairCol(wSq),
   ], -1);
 }
