@@ -32,7 +32,7 @@ const HELP = `usage: scalefold pretrain [--data DATASET_DIR] [--val DATASET_DIR]
                           [--config PRESET] [--device cpu|cuda] [--steps N] [--resume]
                           [--eval-every N] [--checkpoint-every N] [--seed N] [--crop N]
                           [--ema-decay D] [--order strict|ready-first] [--json]
-                          [--precision bf16|fp32] [--checkpoint-blocks on|off] [--profile] [--breakdown]
+                          [--precision bf16|fp32] [--checkpoint-blocks on|off] [--profile] [--breakdown] [--time-limit S]
 
 Trains AlphaFold2 (initial training: Adam 0.9/0.999/1e-6, AlphaFold's
 learning-rate schedule, clipping to global norm 0.1, weight averaging) on a
@@ -63,6 +63,7 @@ pLDDT) while training goes on.
                         re-run at backward) or off
   --profile             cuda: synchronise at every phase boundary (exact phase times, no overlap)
   --breakdown           print the per-step time breakdown table at the end (always on cuda)
+  --time-limit S        stop after S seconds as SIGINT would (finish the step, checkpoint)
 
 SIGINT/SIGTERM finish the step in hand, write a checkpoint and exit.`;
 
@@ -92,6 +93,7 @@ export const pretrainCommand: Command = {
       'checkpoint-every': { type: 'string' }, seed: { type: 'string' }, crop: { type: 'string' }, order: { type: 'string' },
       'ema-decay': { type: 'string' }, json: { type: 'boolean' }, precision: { type: 'string' },
       'checkpoint-blocks': { type: 'string' }, profile: { type: 'boolean' }, breakdown: { type: 'boolean' },
+      'time-limit': { type: 'string' },
     });
     const v = parsed.values;
     const gpu = cudaInfo().usable;
@@ -126,6 +128,7 @@ export const pretrainCommand: Command = {
     if (precision !== 'bf16' && precision !== 'fp32') throw new UsageError(`--precision must be bf16 or fp32, got '${precision}'`);
     const blocks = optionalString(v, 'checkpoint-blocks') ?? (device === 'cuda' ? 'on' : 'off');
     if (blocks !== 'on' && blocks !== 'off') throw new UsageError(`--checkpoint-blocks must be on or off, got '${blocks}'`);
+    const timeLimit = optionalInteger(v, 'time-limit', 1);
     const runtime: RuntimeOptions = {};
     if (precision === 'bf16') runtime.trunkDtype = 'bfloat16';
     if (blocks === 'on') runtime.checkpointBlocks = true;
@@ -143,6 +146,7 @@ export const pretrainCommand: Command = {
     const summary = await pretrain({
       dataDir: resolve(dataDir), valDir: valDir ? resolve(valDir) : undefined, outDir, preset,
       place: { dtype: 'float32', device }, train, resume: v.resume === true, runtime, profile: v.profile === true,
+      ...(timeLimit !== undefined ? { timeLimitS: timeLimit } : {}),
     });
     if (device === 'cuda' || v.breakdown === true) log(formatBreakdown(summary.breakdown));
     const last = summary.evals.at(-1);

@@ -55,6 +55,8 @@ export interface PretrainOptions {
    * 'host': the TS reference on host arrays (the CPU default, bit-exact resume).
    */
   optimizer?: 'fused' | 'host';
+  /** Stop as a signal would (finish the step, checkpoint) once this many seconds have passed since the start. */
+  timeLimitS?: number;
 }
 
 export interface PretrainSummary {
@@ -201,6 +203,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       // One turn of the event loop per step: a batch already prefetched resolves
       // as a microtask, which would starve signals and the evaluator's messages.
       await new Promise<void>((done) => setImmediate(done));
+      if (o.timeLimitS !== undefined && (performance.now() - started) / 1000 > o.timeLimitS) {
+        say(`time limit of ${o.timeLimitS} s reached at step ${step}: checkpointing and stopping`);
+        stopping = true;
+      }
       if (stopping) break;
       const waitStart = performance.now();
       const batch = await loader.next();
