@@ -134,6 +134,14 @@ Tensors opBinaryBackward(const Tensors& in, const Attrs& attrs) {
     T* pdb = db.data<T>();
 #if defined(__CUDACC__)
     Indexer id;
+    // add/sub: the gradients need g alone (no reads of a and b)
+    if (da.device == Device::CUDA && (code == kAdd || code == kSub) &&
+        mapCuda<1, 2, T, T>(op, da.numel(), pg, id, pg, id, pg, id, pda, pdb, [=] __device__(T gv, T, T, T& rx, T& ry) {
+          A g = load(gv);
+          rx = gv;
+          ry = store<T>(code == kAdd ? g : -g);
+        }))
+      break;
     if (da.device == Device::CUDA &&
         mapCuda<3, 2, T, T>(op, da.numel(), pg, id, pa, va, pb, vb, pda, pdb, [=] __device__(T gv, T xv, T yv, T& rx, T& ry) {
           A gx, gy;
