@@ -179,6 +179,15 @@ for (const [label, B, H] of [['msa-row', 128, 8], ['triangle', 256, 4]] as const
       const bwd = timeMs(() => {
         runOp('attention_backward', [...inputs, outRaw, lse, dout], {});
       });
+      if (path === 'gemm') {
+        // one more call with the per-phase CUDA-event breakdown (cuda/attention_gemm.cuh prints it to stderr)
+        process.env.SF_ATTENTION_PROFILE = '1';
+        ag.scope(() => {
+          runOp('attention', inputs, {});
+          runOp('attention_backward', [...inputs, outRaw, lse, dout], {});
+        });
+        delete process.env.SF_ATTENTION_PROFILE;
+      }
       const flops = 4 * B * H * Q * Q * D; // two products forward
       report(`attention\t${label} B${B} H${H} ${Q}x${Q} d${D} bias+mask+gate\t${dtype} ${attnBenchNames[path]}\tfwd ${fwd.toFixed(3)} ms\tbwd ${bwd.toFixed(3)} ms\tfwd+bwd ${(fwd + bwd).toFixed(3)} ms\t(${((3.5 * flops) / (fwd + bwd) / 1e9).toFixed(1)} TFLOP/s at 3.5x the forward's products)`);
       if (dtype === 'bfloat16') {

@@ -22,6 +22,11 @@
 #pragma once
 #include <cuda_bf16.h>
 
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace sf {
 namespace gemm_attn {
 
@@ -193,6 +198,38 @@ struct Scratch {
   T* as() const { return static_cast<T*>(ptr); }
 };
 
+// SF_ATTENTION_PROFILE=1: CUDA events between the phases of one call, printed to stderr (the benchmark's
+// breakdown; off otherwise, and then it costs one getenv per call)
+struct PhaseTimer {
+  bool on;
+  std::vector<std::pair<const char*, cudaEvent_t>> marks;
+  PhaseTimer() {
+    const char* e = std::getenv("SF_ATTENTION_PROFILE");
+    on = e && e[0] == '1';
+    mark("start");
+  }
+  void mark(const char* name) {
+    if (!on) return;
+    cudaEvent_t ev;
+    cudaEventCreate(&ev);
+    cudaEventRecord(ev, stream());
+    marks.emplace_back(name, ev);
+  }
+  void report(const char* what) {
+    if (!on) return;
+    cudaEventSynchronize(marks.back().second);
+    std::string line = std::string("attention profile ") + what;
+    for (size_t i = 1; i < marks.size(); ++i) {
+      float ms = 0.f;
+      cudaEventElapsedTime(&ms, marks[i - 1].second, marks[i].second);
+      line += std::string("\t") + marks[i].first + " " + std::to_string(ms) + " ms";
+    }
+    for (auto& m : marks) cudaEventDestroy(m.second);
+    marks.clear();
+    fprintf(stderr, "%s\n", line.c_str());
+  }
+};
+
 inline int64_t chunkRows(const AttentionParams& p, int64_t bytesPerEntry) {
   int64_t perRow = p.heads * p.q * p.k * bytesPerEntry;
   int64_t nb = kScratchBytes / (perRow > 0 ? perRow : 1);
@@ -227,11 +264,13 @@ inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) 
   float* S = sS.as<float>();
   bf* P = sP.as<bf>();
   float* O = sO.as<float>();
+  PhaseTimer timer;
   for (int64_t b0 = 0; b0 < p.batch; b0 += nbMax) {
     const int64_t nb = b0 + nbMax <= p.batch ? nbMax : p.batch - b0;
     HeadView hv{p, b0};
     for (int64_t h = 0; h < H; ++h)
       gemm(hv.of(ptr.q, Q, h), hv.of(ptr.k, K, h), S + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, H * Q * K, true, 1.f);
+    timer.mark("S=qk^T");
     const int64_t rows = nb * H * Q;
     const bf* bias = static_cast<const bf*>(ptr.bias);
     const bf* mask = static_cast<const bf*>(ptr.mask);
@@ -241,13 +280,17 @@ inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) 
     else if (K <= 256) softmaxRowsKernel<8><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
     else if (K <= 512) softmaxRowsKernel<16><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
     else softmaxRowsKernel<0><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    timer.mark("softmax");
     for (int64_t h = 0; h < H; ++h)
       gemm(P + h * Q * K, hv.of(ptr.v, K, h), O + (b0 * Q * H + h) * D, nb, Q, D, K, false, false, K, HD, HD, H * Q * K, K * HD, Q * HD, true,
            1.f);
+    timer.mark("O=Pv");
   }
   int64_t n = p.batch * Q * HD;
   finishForwardKernel<<<blocksFor(n, 256), 256, 0, stream()>>>(p, O, static_cast<const bf*>(ptr.gate), static_cast<bf*>(ptr.outRawW),
                                                                static_cast<bf*>(ptr.out), n);
+  timer.mark("gate");
+  timer.report("forward");
 }
 
 // ptr.doutRaw: the op's float32 [B, Q, H, D] scratch, reused here for dO in bf16.
@@ -256,8 +299,10 @@ inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr)
   const int64_t H = p.heads, Q = p.q, K = p.k, D = p.d, HD = H * D;
   bf* dO = static_cast<bf*>(ptr.doutRaw);
   float* delta = static_cast<float*>(ptr.delta);
+  PhaseTimer timer;
   prepKernel<<<blocksFor(p.batch * Q * H, 256), 256, 0, stream()>>>(p, static_cast<const bf*>(ptr.dout), static_cast<const bf*>(ptr.outRaw),
                                                                     static_cast<const bf*>(ptr.gate), dO, static_cast<bf*>(ptr.dgate), delta);
+  timer.mark("prep");
   const int64_t nbMax = chunkRows(p, 12);
   const size_t entries = static_cast<size_t>(nbMax * H * Q * K);
   Scratch sS(entries * 4), sdP(entries * 4), sP(entries * 2), sdS(entries * 2);
@@ -275,12 +320,14 @@ inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr)
       gemm(hv.of(ptr.q, Q, h), hv.of(ptr.k, K, h), S + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, hqk, true, 1.f);
       gemm(hv.of(dO, Q, h), hv.of(ptr.v, K, h), dP + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, hqk, true, 1.f);
     }
+    timer.mark("S,dP gemms");
     const bf* bias = static_cast<const bf*>(ptr.bias);
     const bf* mask = static_cast<const bf*>(ptr.mask);
     const float* lse = static_cast<const float*>(ptr.lse);
     float* dbias = static_cast<float*>(ptr.dbias);
     if (vec4) scoresGradKernel<4><<<blocksFor(threads, 256), 256, 0, stream()>>>(p, S, dP, bias, mask, lse, delta, P, dS, dbias, b0, nb);
     else scoresGradKernel<1><<<blocksFor(threads, 256), 256, 0, stream()>>>(p, S, dP, bias, mask, lse, delta, P, dS, dbias, b0, nb);
+    timer.mark("P,dS,dbias");
     for (int64_t h = 0; h < H; ++h) {
       const bf* dSh = dS + h * Q * K;
       // dq[Q, D] = scale dS[Q, K] k[K, D]; dk[K, D] = scale dS^T q[Q, D]; dv[K, D] = P^T dO[Q, D]
@@ -288,7 +335,9 @@ inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr)
       gemm(dSh, hv.of(ptr.q, Q, h), hv.of(ptr.dk, K, h), nb, K, D, Q, true, false, K, HD, HD, hqk, Q * HD, K * HD, false, p.scale);
       gemm(P + h * Q * K, hv.of(dO, Q, h), hv.of(ptr.dv, K, h), nb, K, D, Q, true, false, K, HD, HD, hqk, Q * HD, K * HD, false, 1.f);
     }
+    timer.mark("dq,dk,dv gemms");
   }
+  timer.report("backward");
 }
 
 }  // namespace sf
