@@ -28,7 +28,8 @@
 // Knobs: BLOCKS=evoformer,extra,template,structure,full  REPEATS=3
 // FULL_REPEATS=2  FULL_MODES=bf16+ckpt,bf16,fp32+ckpt,fp32  RECYCLES=1,4
 // BENCH_BUDGET_S=230 (rows beyond it are skipped, repeats cut to fit)
-// BENCH_DEVICE=cpu with BLOCKS_SCALE=tiny: a dry run on the CPU (tiny widths).
+// BENCH_DEVICE=cpu with BLOCKS_SCALE=tiny: a dry run on the CPU (tiny widths);
+// BLOCKS_SCALE=small: full widths at small shapes (N_res 32, 16 MSA rows, 64 extra).
 import { native } from '../../trainer/core/binding.ts';
 import { cudaInfo, memoryStats, tensor, type DeviceName, type Tensor } from '../../trainer/core/tensor.ts';
 import { Tape, add, gradientOf, keep, noGrad, recordOn, scope } from '../../trainer/autograd/index.ts';
@@ -49,7 +50,8 @@ import { structureModule } from '../../trainer/model/structure_module.ts';
 import { syntheticBatch } from '../../trainer/model/synthetic_batch.ts';
 
 const device: DeviceName = process.env.BENCH_DEVICE === 'cpu' ? 'cpu' : 'cuda';
-const tiny = process.env.BLOCKS_SCALE === 'tiny';
+const scale = process.env.BLOCKS_SCALE ?? 'full';
+const tiny = scale === 'tiny';
 const blocks = new Set((process.env.BLOCKS ?? 'evoformer,extra,template,structure,full').split(',').map((s) => s.trim()));
 const repeats = Math.max(1, Number(process.env.REPEATS ?? 3));
 const fullRepeats = Math.max(1, Number(process.env.FULL_REPEATS ?? 2));
@@ -88,7 +90,9 @@ const GiB = 2 ** 30;
 const config: AlphaFoldConfig = loadConfig(tiny ? 'tiny' : 'initial_training');
 const shapes = tiny
   ? { nRes: 16, nMsa: 8, nClusters: 6, nExtra: 16, nTemplates: 2 }
-  : { nRes: 256, nMsa: 128, nClusters: 124, nExtra: 1024, nTemplates: 4 };
+  : scale === 'small'
+    ? { nRes: 32, nMsa: 16, nClusters: 12, nExtra: 64, nTemplates: 2 }
+    : { nRes: 256, nMsa: 128, nClusters: 124, nExtra: 1024, nTemplates: 4 };
 const g = config.globals;
 const rng = Rng.fromSeed(11);
 const uniform = (shape: readonly number[], lo = -1, hi = 1): Float64Array => {
@@ -162,8 +166,8 @@ function timedStep(forward: (tape: Tape) => { seeds: Map<Tensor, Tensor> } | { l
 }
 
 /** Runs a row: setup (untimed, returns what to free), warm-up, repeats; isolated from the others. */
-function bench(name: string, mode: string, reps: number, warmup: number, run: () => { step: () => { fwd: number; total: number }; free: () => void }): void {
-  if (remainingMs() <= 0) {
+function bench(name: string, mode: string, reps: number, warmup: number, run: () => { step: () => { fwd: number; total: number }; free: () => void }, estimateMs = 0): void {
+  if (remainingMs() <= estimateMs) {
     rows.push({ name, mode, note: 'skipped (BENCH_BUDGET_S spent)' });
     printRow(rows[rows.length - 1]!);
     return;
@@ -176,20 +180,26 @@ function bench(name: string, mode: string, reps: number, warmup: number, run: ()
     free = r.free;
     const base = liveBytes();
     peak = base;
-    let firstMs = 0;
-    for (let i = 0; i < warmup; i++) firstMs = Math.max(firstMs, r.step().total);
-    // cut the repeats to what the budget still allows (at least one)
-    const per = Math.max(firstMs, 1);
-    const n = warmup > 0 ? Math.max(1, Math.min(reps, Math.floor(remainingMs() / per))) : reps;
+    let warm: { fwd: number; total: number } | null = null;
+    for (let i = 0; i < warmup; i++) warm = r.step();
+    // cut the repeats to what the budget still allows; none left: the warm-up run is the figure
+    const per = Math.max(warm?.total ?? 0, 1);
+    const n = warm ? Math.max(0, Math.min(reps, Math.floor(remainingMs() / per))) : reps;
     const fwd: number[] = [];
     const total: number[] = [];
     for (let i = 0; i < n; i++) {
       const t = r.step();
       fwd.push(t.fwd);
       total.push(t.total);
+      if (remainingMs() < t.total) break; // another run would overrun the budget
     }
-    Object.assign(row, { fwdMs: median(fwd), stepMs: median(total), reps: n, peakGiB: (peak - base) / GiB });
-    row.note = `live before ${(base / GiB).toFixed(2)} GiB${n < reps ? `; repeats cut to ${n} (budget)` : ''}`;
+    if (total.length === 0 && warm) {
+      fwd.push(warm.fwd);
+      total.push(warm.total);
+    }
+    const done = n === 0 ? 0 : total.length;
+    Object.assign(row, { fwdMs: median(fwd), stepMs: median(total), reps: done, peakGiB: (peak - base) / GiB });
+    row.note = `live before ${(base / GiB).toFixed(2)} GiB${done === 0 ? '; the warm-up run only (budget)' : done < reps ? `; repeats cut to ${done} (budget)` : ''}`;
   } catch (e) {
     const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160);
     row.note = `ERROR: ${msg}`;
@@ -351,6 +361,7 @@ function fullRows(): void {
   for (const mode of fullModes) {
     const rt0 = runtimeOf(mode);
     let warmed = false;
+    let lastMs = 0; // a lower bound of the next row's step (more recycling passes)
     for (const it of recycles) {
       const name = `full r${it}`;
       if (!rt0) { rows.push({ name, mode, note: 'not available (runtime lacks the option)' }); printRow(rows[rows.length - 1]!); continue; }
@@ -366,15 +377,16 @@ function fullRows(): void {
           return t;
         },
         free: () => clearGrads(ps),
-      }));
+      }), lastMs);
       // the kernels of a mode are warm after its first row
-      if (rows[rows.length - 1]!.stepMs !== undefined) warmed = true;
+      const done = rows[rows.length - 1]!.stepMs;
+      if (done !== undefined) { warmed = true; lastMs = done; }
     }
   }
   ps.dispose();
 }
 
-console.log(`# bench_blocks: device ${device}${tiny ? ' (tiny widths, dry run)' : ''}; shapes ${JSON.stringify(shapes)}; repeats ${repeats} (full ${fullRepeats}); budget ${budgetMs / 1000} s`);
+console.log(`# bench_blocks: device ${device}, scale ${scale}${tiny ? ' (tiny widths)' : ''}; shapes ${JSON.stringify(shapes)}; repeats ${repeats} (full ${fullRepeats}); budget ${budgetMs / 1000} s`);
 console.log(['block', 'mode', 'fwd ms', 'fwd+bwd ms', 'reps', 'peak GiB', 'OpenFold fwd+bwd ms (H200)', 'note'].join('\t'));
 for (const mode of ['fp32', 'bf16']) {
   if (blocks.has('evoformer')) msaBlockRow('evoformer', mode);
