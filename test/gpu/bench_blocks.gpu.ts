@@ -28,6 +28,8 @@
 // Knobs: BLOCKS=evoformer,extra,template,structure,full  REPEATS=3
 // FULL_REPEATS=2  FULL_MODES=bf16+ckpt,bf16,fp32+ckpt,fp32  RECYCLES=1,4
 // BENCH_BUDGET_S=230 (rows beyond it are skipped, repeats cut to fit)
+// PROFILE=evoformer,extra,template,structure (rows given one more, synchronized step with per-op
+// times, printed as '# profile' lines; PROFILE=none for none)
 // BENCH_DEVICE=cpu with BLOCKS_SCALE=tiny: a dry run on the CPU (tiny widths);
 // BLOCKS_SCALE=small: full widths at small shapes (N_res 32, 16 MSA rows, 64 extra).
 import { native } from '../../trainer/core/binding.ts';
@@ -57,6 +59,7 @@ const repeats = Math.max(1, Number(process.env.REPEATS ?? 3));
 const fullRepeats = Math.max(1, Number(process.env.FULL_REPEATS ?? 2));
 const fullModes = (process.env.FULL_MODES ?? 'bf16+ckpt,bf16,fp32+ckpt,fp32').split(',').map((s) => s.trim());
 const recycles = (process.env.RECYCLES ?? '1,4').split(',').map(Number);
+const profiled = new Set((process.env.PROFILE ?? 'evoformer,extra,template,structure').split(',').map((x) => x.trim()));
 const budgetMs = Number(process.env.BENCH_BUDGET_S ?? 230) * 1000;
 const started = performance.now();
 const remainingMs = () => budgetMs - (performance.now() - started);
@@ -72,12 +75,28 @@ const sync = (): void => {
 // ---- peak live bytes: sample the allocator's count after every native call that can allocate
 const liveBytes = (): number => (device === 'cuda' ? memoryStats().deviceBytes : memoryStats().hostBytes);
 let peak = 0;
+// per-op times of one extra profiled step (device synchronized around every native op)
+let profile: Map<string, { ms: number; n: number }> | null = null;
 {
   const n = native as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const synchronize = native.synchronize.bind(native);
   for (const name of ['run', 'fromTypedArray', 'toDevice']) {
     const orig = n[name]!.bind(native);
     n[name] = (...a: unknown[]) => {
+      let t0 = 0;
+      if (profile) {
+        if (device === 'cuda') synchronize();
+        t0 = performance.now();
+      }
       const r = orig(...a);
+      if (profile) {
+        if (device === 'cuda') synchronize();
+        const key = name === 'run' ? String(a[0]) : name;
+        const e = profile.get(key) ?? { ms: 0, n: 0 };
+        e.ms += performance.now() - t0;
+        e.n++;
+        profile.set(key, e);
+      }
       const b = liveBytes();
       if (b > peak) peak = b;
       return r;
@@ -197,6 +216,7 @@ function bench(name: string, mode: string, reps: number, warmup: number, run: ()
       fwd.push(warm.fwd);
       total.push(warm.total);
     }
+    if (profiled.has(name) && remainingMs() > 2 * per) printProfile(`${name} ${mode}`, () => r.step());
     const done = n === 0 ? 0 : total.length;
     Object.assign(row, { fwdMs: median(fwd), stepMs: median(total), reps: done, peakGiB: (peak - base) / GiB });
     row.note = `live before ${(base / GiB).toFixed(2)} GiB${done === 0 ? '; the warm-up run only (budget)' : done < reps ? `; repeats cut to ${done} (budget)` : ''}`;
@@ -215,6 +235,23 @@ function bench(name: string, mode: string, reps: number, warmup: number, run: ()
   if (after > before + (1 << 20)) row.note += ` LEAK: ${((after - before) / GiB).toFixed(3)} GiB still alive`;
   rows.push(row);
   printRow(row);
+}
+
+/** One more step with every native op synchronized and timed; prints the ops by total time. */
+function printProfile(label: string, step: () => void): void {
+  profile = new Map();
+  const t0 = performance.now();
+  try {
+    step();
+  } finally {
+    const all = profile;
+    profile = null;
+    const wall = performance.now() - t0;
+    const sum = [...all.values()].reduce((a, e) => a + e.ms, 0);
+    const top = [...all].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
+    console.log(`# profile ${label}: ${wall.toFixed(1)} ms synchronized (ops ${sum.toFixed(1)} ms, ${[...all.values()].reduce((a, e) => a + e.n, 0)} calls): ` +
+      top.map(([op, e]) => `${op} ${e.ms.toFixed(1)}/${e.n}`).join(', '));
+  }
 }
 
 const fmt = (x: number | undefined, d = 1): string => (x === undefined ? '-' : x.toFixed(d));
