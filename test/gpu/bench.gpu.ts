@@ -180,7 +180,7 @@ for (const [label, B, H] of [['msa-row', 128, 8], ['triangle', 256, 4]] as const
         runOp('attention_backward', [...inputs, outRaw, lse, dout], {});
       });
       if (path === 'gemm') {
-        // one more call with the per-phase CUDA-event breakdown (cuda/attention_gemm.cuh prints it to stderr)
+        // one more call with the per-phase CUDA-event breakdown (cuda/attention_gemm.cuh prints it to stdout)
         process.env.SF_ATTENTION_PROFILE = '1';
         ag.scope(() => {
           runOp('attention', inputs, {});

@@ -198,7 +198,7 @@ struct Scratch {
   T* as() const { return static_cast<T*>(ptr); }
 };
 
-// SF_ATTENTION_PROFILE=1: CUDA events between the phases of one call, printed to stderr (the benchmark's
+// SF_ATTENTION_PROFILE=1: CUDA events between the phases of one call, printed to stdout (the benchmark's
 // breakdown; off otherwise, and then it costs one getenv per call)
 struct PhaseTimer {
   bool on;
@@ -226,7 +226,8 @@ struct PhaseTimer {
     }
     for (auto& m : marks) cudaEventDestroy(m.second);
     marks.clear();
-    fprintf(stderr, "%s\n", line.c_str());
+    printf("%s\n", line.c_str());
+    fflush(stdout);
   }
 };
 
