@@ -6,6 +6,7 @@
 // step is separate (optimizer_state.ts), so that this file is the model side.
 import { parameter, tensor, type Tensor } from '../core/tensor.ts';
 import { Tape, gradientOf, keep, recordOn, scope } from '../autograd/index.ts';
+import { runOpAll } from '../core/ops.ts';
 import { alphaFold, type AlphaFoldOutput, type IterationFeatures } from '../model/alphafold.ts';
 import { alphaFoldLoss, type LossBreakdown } from '../model/alphafold_loss.ts';
 import type { AlphaFoldConfig } from '../model/config_types.ts';
@@ -105,7 +106,8 @@ export function forwardBackwardOnDevice(
     p.grad = null;
     if (g !== null && g.dtype === 'float32') return g;
     g?.dispose();
-    return keep(tensor(new Float32Array(p.size), p.shape, { device: p.device }));
+    // zeros made on the device (no host array, no synchronous upload mid-step)
+    return keep(runOpAll('fill', [p], { value: 0 })[0]!);
   });
   return { breakdown, grads };
 }
