@@ -196,6 +196,22 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
     checkpointedStep = step;
   };
 
+  // A failed evaluation is reported and ends evaluation, not training.
+  let evalBroken = false;
+  const evalFailed = (error: unknown): void => {
+    if (!evalBroken) say(`evaluation failed, training goes on without it: ${(error as Error).message}`);
+    evalBroken = true;
+  };
+  const submitEval = (): void => {
+    if (!evaluator || evalBroken) return;
+    syncHost(['average']);
+    try {
+      evaluator.submit(step, opt.slots);
+    } catch (error) {
+      evalFailed(error);
+    }
+  };
+
   const progress = new ProgressLine(t.steps, say);
   const losses: number[] = [];
   try {
@@ -249,10 +265,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       step += 1;
       markConsumed(sampleStep);
       const bookStart = performance.now();
-      if (evaluator && step % t.evalEvery === 0) {
-        syncHost(['average']);
-        evaluator.submit(step, opt.slots);
-      }
+      if (evaluator && step % t.evalEvery === 0) submitEval();
       if (t.checkpointEvery > 0 && step % t.checkpointEvery === 0) await checkpoint();
       const bookkeepingMs = performance.now() - bookStart;
       const forwardMs = phases.forward ?? 0, backwardMs = phases.backward ?? 0, optimizerMs = phases.optimizer ?? 0;
@@ -274,15 +287,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       progress.update(record, lastEval);
     }
     // the last step is evaluated too (when the cadence did not land on it)
-    if (evaluator && step > startStep && step % t.evalEvery !== 0 && !stopping) {
-      syncHost(['average']);
-      evaluator.submit(step, opt.slots);
-    }
+    if (evaluator && step > startStep && step % t.evalEvery !== 0 && !stopping) submitEval();
     if (step !== checkpointedStep || lastCheckpoint === null) await checkpoint();
     if (writing) lastCheckpoint = await writing;
     if (evaluator) {
       if (evaluator.inFlight > 0) say(`waiting for ${evaluator.inFlight} evaluation(s) to finish`);
-      await evaluator.drain();
+      await evaluator.drain().catch((error: unknown) => evalFailed(error));
     }
   } finally {
     process.removeListener('SIGINT', stop);
