@@ -129,4 +129,59 @@ bool mapCuda(const char* op, int64_t n, const TI* p0, const Indexer& i0, const T
   return true;
 }
 
+
+// dst (viewed through dix) = src (viewed through its Indexer), both over the
+// same n elements: the layout ops' strided copy. Destination modes as for
+// operands: 0 contiguous (vector store), 1 unit-stride runs of a multiple of V
+// (vector store when the run's offset is aligned), 2 element by element.
+template <int V, typename T>
+__global__ void copyViewKernel(uint32_t n, Operand<T> src, T* __restrict__ dst, Indexer dix, int dmode) {
+  uint32_t c = blockIdx.x * blockDim.x + threadIdx.x;
+  uint32_t i0 = c * V;
+  if (i0 >= n) return;
+  if (i0 + V <= n) {
+    T a[V];
+    loadOperand<T, V>(src, i0, a);
+    Pack<T, V> r;
+#pragma unroll
+    for (int j = 0; j < V; ++j) r.v[j] = a[j];
+    if (dmode == 0) {
+      *reinterpret_cast<Pack<T, V>*>(dst + i0) = r;
+    } else if (dmode == 1) {
+      int64_t off = offsetOf(dix, i0);
+      if (off % V == 0) {
+        *reinterpret_cast<Pack<T, V>*>(dst + off) = r;
+      } else {
+#pragma unroll
+        for (int j = 0; j < V; ++j) dst[off + j] = a[j];
+      }
+    } else {
+#pragma unroll
+      for (int j = 0; j < V; ++j) dst[offsetOf(dix, i0 + j)] = a[j];
+    }
+    return;
+  }
+  for (uint32_t i = i0; i < n; ++i) dst[offsetOf(dix, i)] = src.p[offsetOf(src.ix, i)];
+}
+
+template <typename T>
+bool copyViewCuda(const char* op, int64_t n, const T* ps, const Indexer& si, T* pd, const Indexer& di) {
+  if (n <= 0 || n >= kIndex32Limit - 64) return false;
+  constexpr int V = 16 / sizeof(T);
+  const int threads = 256;
+  cudaStream_t stream = static_cast<cudaStream_t>(currentStreamHandle());
+  if (aligned16(ps) && aligned16(pd)) {
+    Operand<T> src = operandOf<T, V>(ps, si);
+    int dmode = operandOf<T, V>(pd, di).mode;
+    int64_t chunks = (n + V - 1) / V;
+    copyViewKernel<V, T><<<static_cast<unsigned>((chunks + threads - 1) / threads), threads, 0, stream>>>(static_cast<uint32_t>(n), src, pd, di, dmode);
+  } else {
+    Operand<T> src;
+    src.p = ps, src.ix = si, src.mode = 2;
+    copyViewKernel<1, T><<<static_cast<unsigned>((n + threads - 1) / threads), threads, 0, stream>>>(static_cast<uint32_t>(n), src, pd, di, 2);
+  }
+  checkLastLaunch(op);
+  return true;
+}
+
 }  // namespace sf

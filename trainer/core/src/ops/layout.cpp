@@ -17,8 +17,8 @@ Tensor full(const Shape& shape, DType dtype, Device device, double value);
 // for i over the element count of the views' common sizes.
 // Both views are coalesced into Indexers (launch.h). On CUDA, a permute
 // (dst contiguous) that moves the innermost axis goes through the tiled
-// transpose of cuda/layout_transpose.cuh instead, any other copy into a
-// contiguous destination through the vectorized map of cuda/elementwise.cuh.
+// transpose of cuda/layout_transpose.cuh instead, any other copy through
+// the vectorized copyViewCuda of cuda/elementwise.cuh.
 static void stridedCopy(const char* op, const Tensor& dst, int64_t dstOffset, Dims dstView, const Tensor& src,
                         int64_t srcOffset, Dims srcView, int64_t count) {
   Indexer di = indexerOf(dstView), si = indexerOf(srcView);
@@ -26,11 +26,13 @@ static void stridedCopy(const char* op, const Tensor& dst, int64_t dstOffset, Di
     const T* ps = src.data<T>() + srcOffset;
     T* pd = dst.data<T>() + dstOffset;
 #if defined(__CUDACC__)
-    if (src.device == Device::CUDA && di.identity && count > 0) {
-      Dims c = coalesceDims(srcView);
-      if (launchTransposeTiled<T>(op, ps, pd, c.n, c.size, c.stride)) return;
-      // contiguous destination: vectorized stores, vector loads along unit-stride runs
-      if (mapCuda<1, 1, T, T>(op, count, ps, si, ps, si, ps, si, pd, pd, [=] __device__(T a, T, T, T& r, T&) { r = a; })) return;
+    if (src.device == Device::CUDA && count > 0) {
+      if (di.identity) {
+        Dims c = coalesceDims(srcView);
+        if (launchTransposeTiled<T>(op, ps, pd, c.n, c.size, c.stride)) return;
+      }
+      // vector loads / stores along unit-stride runs
+      if (copyViewCuda<T>(op, count, ps, si, pd, di)) return;
     }
 #endif
     forEach(src.device, count, op, [=] SF_LAMBDA(int64_t i) { pd[offsetOf(di, i)] = ps[offsetOf(si, i)]; });
