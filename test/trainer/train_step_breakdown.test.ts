@@ -1,0 +1,44 @@
+// The per-step breakdown table: medians, means and shares per phase over the
+// steps after the warm-up, the unaccounted rest, samples/s from wall times,
+// and the slowdown of steps with an evaluation in flight.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StepRecord } from '../../trainer/train/metrics_log.ts';
+import { formatBreakdown, stepBreakdown } from '../../trainer/train/step_breakdown.ts';
+
+function record(step: number, forward: number, evals: number, wall?: number): StepRecord {
+  return {
+    kind: 'step', step, sample_step: step, chain_id: 'x', forward_passes: 1, loss: 1, terms: {}, lr: 1e-3, grad_norm: 1,
+    samples_per_s: 1, step_ms: 10 + forward + 20 + 5 + 1, data_wait_ms: 10, forward_ms: forward, backward_ms: 20, optimizer_ms: 5,
+    bookkeeping_ms: 1, evals_in_flight: evals, ...(wall !== undefined ? { wall_ms: wall, device_bytes_after_forward: step * 1024 } : {}),
+  };
+}
+
+test('breakdown: phases after the warm-up, shares of the wall time, eval slowdown, samples/s', () => {
+  // step 1 is a slow warm-up; steps 2-5 take 100 ms of wall, 6-7 (evaluation in flight) 110 ms
+  const rs = [record(1, 1000, 0, 1036), ...[2, 3, 4, 5].map((s) => record(s, 60, 0, 100)), record(6, 70, 1, 110), record(7, 70, 1, 110)];
+  const b = stepBreakdown(rs, 1);
+  assert.equal(b.steps, 6);
+  assert.equal(b.warmup, 1);
+  const row = (name: string) => b.rows.find((r) => r.phase.startsWith(name))!;
+  assert.equal(row('forward').medianMs, 60);
+  assert.ok(Math.abs(row('forward').meanMs - (4 * 60 + 2 * 70) / 6) < 1e-12);
+  assert.ok(Math.abs(row('data wait').share - 10 / ((4 * 100 + 2 * 110) / 6)) < 1e-12);
+  // the rest of the wall time: 100 - 96 = 4 ms on the first four, 110 - 106 on the last two
+  assert.equal(row('other').medianMs, 4);
+  assert.ok(Math.abs(b.evalSlowdown - 0.1) < 1e-12);
+  assert.equal(b.stepsWithEval, 2);
+  assert.ok(Math.abs(b.samplesPerS - 6 / 0.62) < 1e-12);
+  assert.equal(b.peakDeviceBytes, 7 * 1024);
+  const text = formatBreakdown(b);
+  assert.match(text, /per-step breakdown over 6 steps \(after 1 warm-up steps\)/);
+  assert.match(text, /median step 10\.00% longer than without/);
+});
+
+test('breakdown without wall times (CPU) uses step_ms; no evaluation leaves the slowdown undefined', () => {
+  const b = stepBreakdown([record(1, 50, 0), record(2, 50, 0)], 0);
+  assert.equal(b.stepMedianMs, 86);
+  assert.ok(Number.isNaN(b.evalSlowdown));
+  assert.equal(b.rows.find((r) => r.phase.startsWith('other'))!.meanMs, 0);
+  assert.match(formatBreakdown(b), /no comparison possible/);
+});
