@@ -9,7 +9,8 @@
 //   reduce_max: warp per row and thread per output;
 //   binary / where: same-shape (identity indexer), row and middle broadcasts;
 //   permute: tiled transpose (2-D, batched, partial tiles) and the strided
-//     copy when the innermost axis stays; slice, pad, concat, index_select,
+//     copy when the innermost axis stays (vector loads/stores along aligned
+//     unit-stride runs or element by element); slice, pad, concat, index_select,
 //     one_hot, cast, dropout.
 // Large reductions (the bias gradients of the model) are checked forward only
 // (checkForward), the rest forward and backward (checkOp).
@@ -109,6 +110,10 @@ for (const mode of both) {
   checkOp('pad [40,33,17]', mode, [inp([40, 33, 17])], ([x]) => ag.pad(x, [0, 2, 1], [1, 0, 3], -0.5));
   checkOp('concat axis 0', mode, [inp([5, 33, 17]), inp([9, 33, 17])], ([a, b]) => ag.concat([a, b], 0));
   checkOp('concat last axis', mode, [inp([40, 33, 5]), inp([40, 33, 12]), inp([40, 33, 1])], ([a, b, c]) => ag.concat([a, b, c], 2));
+  // aligned unit-stride runs: vector loads and stores in the strided copy
+  checkOp('slice aligned runs [40,64] -> [40,32]', mode, [inp([40, 64])], ([x]) => ag.slice(x, [0, 16], [40, 32]));
+  checkOp('pad aligned runs [40,32] by 8 on the last axis', mode, [inp([40, 32])], ([x]) => ag.pad(x, [1, 8], [2, 8], 0.5));
+  checkOp('concat aligned runs [40,16]+[40,32] axis 1', mode, [inp([40, 16]), inp([40, 32])], ([a, b]) => ag.concat([a, b], 1));
   checkOp('cast round trip [1000003]', mode, [inp([1000003])], ([x]) => ag.cast(ag.cast(x, mode === 'bfloat16' ? 'float32' : 'bfloat16'), x.dtype));
   checkOp('dropout shared axis 1 [64,33,17]', mode, [inp([64, 33, 17])], ([x]) => ag.dropout(x, 0.25, 77, [1]));
   checkOp('oneHot [3001] x 37', mode, [ints([3001], 37)], ([i]) => ag.oneHot(i, 37, mode === 'bfloat16' ? 'bfloat16' : 'float32'), false);
