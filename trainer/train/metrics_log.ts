@@ -30,6 +30,8 @@ export interface StepRecord {
   wall_ms?: number;
   /** CUDA: live device bytes of the core's tensors at the end of the forward (activations on the tape). */
   device_bytes_after_forward?: number;
+  /** CUDA: the loader worker's time to prepare this sample (data wait diagnosis). */
+  sample_prepare_ms?: number;
 }
 
 export interface EvalRecord {

@@ -246,8 +246,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
           clock.mark(phase);
         });
         const report = device.apply(fb.grads, lr, t.clipNorm);
-        for (const g of fb.grads) g.dispose();
         clock.mark('optimizer');
+        for (const g of fb.grads) g.dispose(); // stream-ordered frees, after the step's kernels
         phases = clock.finish();
         gradNorm = Math.sqrt(report.normSq.toArray()[0]!);
         report.normSq.dispose();
@@ -280,7 +280,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
         loss: bd.loss, terms, lr, grad_norm: gradNorm, samples_per_s: 1000 / (o.place.device === 'cuda' ? wallMs : stepMs), step_ms: stepMs,
         data_wait_ms: dataWait, forward_ms: forwardMs, backward_ms: backwardMs, optimizer_ms: optimizerMs,
         bookkeeping_ms: bookkeepingMs, evals_in_flight: evaluator?.inFlight ?? 0,
-        ...(device ? { wall_ms: wallMs, device_bytes_after_forward: deviceAfterForward } : {}),
+        ...(o.place.device === 'cuda' ? { wall_ms: wallMs, device_bytes_after_forward: deviceAfterForward, sample_prepare_ms: batch.prepareMs } : {}),
       };
       metrics.append(record);
       losses.push(bd.loss);
