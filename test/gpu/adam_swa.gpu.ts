@@ -19,7 +19,7 @@ import { scope } from '../../trainer/autograd/index.ts';
 import { loadConfig } from '../../trainer/model/config.ts';
 import { modelParamSpec } from '../../trainer/model/param_spec.ts';
 import { ALPHAFOLD_ADAM_SWA } from '../../trainer/train/fused_adam_swa.ts';
-import { fusedAdamSwaDevice, gradNormSq, type DeviceSlot } from '../../trainer/train/fused_adam_swa_native.ts';
+import { AdamSwaPlan, fusedAdamSwaDevice, gradNormSq, type DeviceSlot } from '../../trainer/train/fused_adam_swa_native.ts';
 import { compareAdamSwa } from '../trainer/adam_swa_check.ts';
 import { testDevice } from './gpu_harness.ts';
 
@@ -34,6 +34,8 @@ const SIZES = [1, 7, 128, 4096, 4097, 3 * 4096 + 5, 20_000, 1 << 20];
 const cases: [string, Parameters<typeof compareAdamSwa>[4], typeof ALPHAFOLD_ADAM_SWA][] = [
   ['no clip, decay 0.999', { clip: null, seed: 11, lr: 1e-3 }, ALPHAFOLD_ADAM_SWA],
   ['clip 0.1, decay 0.9', { clip: 0.1, seed: 5, lr: 5e-4 }, { ...ALPHAFOLD_ADAM_SWA, averageDecay: 0.9 }],
+  ['planned, clip 0.1', { clip: 0.1, seed: 7, lr: 5e-4, form: 'plan' }, { ...ALPHAFOLD_ADAM_SWA, averageDecay: 0.9 }],
+  ['planned, no clip', { clip: null, seed: 3, lr: 1e-3, form: 'plan' }, ALPHAFOLD_ADAM_SWA],
 ];
 console.log(['case', 'elements', 'steps', 'clipped', 'mismatches (param m v avg bf16)', 'max rel diff', 'norm² rel diff', ''].join('\t'));
 for (const [name, opts, cfg] of cases) {
@@ -78,6 +80,12 @@ if (dev === 'cuda') {
   const fused = time('grad_norm_sq + adam_swa, one launch each for all tensors', 20, () => scope(() => {
     fusedAdamSwaDevice(slots, grads, 1e-3, 3, ALPHAFOLD_ADAM_SWA, { normSq: gradNormSq(grads), maxNorm: 0.1 });
   }));
+  const plan = AdamSwaPlan.build(slots);
+  const planned = time('grad_norm_sq + adam_swa_step (planned: one gradient handle per tensor), the training path', 20, () => scope(() => {
+    plan.step(grads, 1e-3, 3, ALPHAFOLD_ADAM_SWA, { normSq: gradNormSq(grads), maxNorm: 0.1 });
+  }));
+  plan.dispose();
+  console.log(`planned / unplanned: ${(planned / fused).toFixed(2)}`);
   const perTensor = time('adam_swa, one launch per tensor (no clip)', 3, () => scope(() => {
     slots.forEach((s, i) => fusedAdamSwaDevice([s], [grads[i]!], 1e-3, 3, ALPHAFOLD_ADAM_SWA));
   }));

@@ -1,6 +1,6 @@
 // Shared by the CPU test (train_fused_adam_swa_native.test.ts) and the GPU
 // test (test/gpu/adam_swa.gpu.ts): the native multi-tensor op `adam_swa`
-// (+ `grad_norm_sq` for the clip) against the TS reference
+// (or its planned form adam_swa_plan + adam_swa_step; + `grad_norm_sq` for the clip) against the TS reference
 // (trainer/train/fused_adam_swa.ts + clip.ts semantics) on random data, over
 // several steps and parameters of many sizes (tiny ones, several 4096-element
 // chunks, a ragged last chunk). Both sides do the same float32 operations in
@@ -9,7 +9,7 @@
 import { tensor, type DeviceName, type Tensor } from '../../trainer/core/tensor.ts';
 import { scope } from '../../trainer/autograd/index.ts';
 import { fusedAdamSwaStep, fromBf16Bits, type AdamSwaConfig } from '../../trainer/train/fused_adam_swa.ts';
-import { fusedAdamSwaDevice, gradNormSq, type DeviceSlot } from '../../trainer/train/fused_adam_swa_native.ts';
+import { AdamSwaPlan, fusedAdamSwaDevice, gradNormSq, type DeviceSlot } from '../../trainer/train/fused_adam_swa_native.ts';
 
 export interface AdamSwaComparison {
   /** Elements compared per step (all fields). */
@@ -29,7 +29,7 @@ function lcg(seed: number): () => number {
   return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
-export function compareAdamSwa(device: DeviceName, sizes: readonly number[], steps: number, config: AdamSwaConfig, options: { clip: number | null; seed: number; lr: number }): AdamSwaComparison {
+export function compareAdamSwa(device: DeviceName, sizes: readonly number[], steps: number, config: AdamSwaConfig, options: { clip: number | null; seed: number; lr: number; form?: 'inputs' | 'plan' }): AdamSwaComparison {
   const rand = lcg(options.seed);
   const sym = (scale: number) => (rand() - 0.5) * 2 * scale;
   const ref = sizes.map((n) => ({
@@ -45,6 +45,7 @@ export function compareAdamSwa(device: DeviceName, sizes: readonly number[], ste
     param: put(r.param), m: put(r.m), v: put(r.v), average: put(r.average),
     copy: tensor(new Float32Array(r.param.length), [r.param.length], { dtype: 'bfloat16', device }),
   }));
+  const plan = options.form === 'plan' ? AdamSwaPlan.build(slots) : null;
   try {
     for (let step = 1; step <= steps; step++) {
       // gradients over several magnitudes (some exactly zero)
@@ -66,7 +67,8 @@ export function compareAdamSwa(device: DeviceName, sizes: readonly number[], ste
           }
           clip = { normSq, maxNorm: options.clip };
         }
-        fusedAdamSwaDevice(slots, gd, options.lr, step, config, clip);
+        if (plan) plan.step(gd, options.lr, step, config, clip);
+        else fusedAdamSwaDevice(slots, gd, options.lr, step, config, clip);
         ref.forEach((r, k) => {
           const g = scale === 1 ? grads[k]! : grads[k]!.map((x) => Math.fround(x * scale));
           fusedAdamSwaStep({ param: r.param, grad: g, m: r.m, v: r.v, average: r.average, bf16: r.bf16 }, options.lr, step, config);
@@ -89,6 +91,7 @@ export function compareAdamSwa(device: DeviceName, sizes: readonly number[], ste
       });
     }
   } finally {
+    plan?.dispose();
     for (const s of slots) for (const t of [s.param, s.m, s.v, s.average, s.copy!]) t.dispose();
   }
   return out;

@@ -2,15 +2,15 @@
 // master weights are the model's parameter tensors themselves (ParamStore),
 // next to them Adam's moments, the averaged weights and, under a bf16 trunk,
 // the bf16 copies registered as the store's shadows; one step is
-// grad_norm_sq + adam_swa (fused_adam_swa_native.ts), two launches of
-// kernels for all parameters, updating everything in place, with no host
-// round trip. The host OptimizerState stays the format of checkpoints and of
+// grad_norm_sq + adam_swa_step (fused_adam_swa_native.ts; the state's
+// pointers prepared once in an AdamSwaPlan), a few launches for all
+// parameters, updating everything in place, with no host round trip. The host OptimizerState stays the format of checkpoints and of
 // the evaluator: syncToHost copies the device state into its slots when one
 // of them needs it (every checkpoint / evaluation, not every step).
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { keep } from '../autograd/index.ts';
 import type { ParamStore } from '../model/params.ts';
-import { fusedAdamSwaDevice, gradNormSq, type DeviceSlot } from './fused_adam_swa_native.ts';
+import { AdamSwaPlan, gradNormSq, type DeviceSlot } from './fused_adam_swa_native.ts';
 import type { OptimizerState, StepReport } from './optimizer_state.ts';
 
 export interface DeviceStepReport extends Omit<StepReport, 'gradNorm'> {
@@ -22,6 +22,7 @@ export class DeviceOptimizer {
   private constructor(
     private readonly host: OptimizerState,
     readonly slots: DeviceSlot[],
+    private readonly plan: AdamSwaPlan,
   ) {}
 
   /**
@@ -42,14 +43,14 @@ export class DeviceOptimizer {
       }
       return { param, m: put(s.m), v: put(s.v), average: put(s.average), copy };
     });
-    return new DeviceOptimizer(host, slots);
+    return new DeviceOptimizer(host, slots, AdamSwaPlan.build(slots));
   }
 
   /** One step: clip (device norm) + Adam + average + bf16 copies; `grads` in slot order (not consumed). */
   apply(grads: readonly Tensor[], lr: number, clipNorm: number): DeviceStepReport {
     this.host.adamStep += 1;
     const normSq = keep(gradNormSq(grads));
-    fusedAdamSwaDevice(this.slots, grads, lr, this.host.adamStep, this.host.config, { normSq, maxNorm: clipNorm });
+    this.plan.step(grads, lr, this.host.adamStep, this.host.config, { normSq, maxNorm: clipNorm });
     return { normSq, clipScale: NaN, lr };
   }
 
@@ -72,6 +73,7 @@ export class DeviceOptimizer {
 
   /** Frees the moments and averages (the master weights and shadows belong to the store). */
   dispose(): void {
+    this.plan.dispose();
     for (const s of this.slots) {
       s.m.dispose();
       s.v.dispose();

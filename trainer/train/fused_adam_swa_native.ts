@@ -8,6 +8,7 @@
 // matches it bit for bit.
 import { runOpAll, runOp } from '../core/ops.ts';
 import type { Tensor } from '../core/tensor.ts';
+import { keep } from '../autograd/index.ts';
 import { adamSwaScalars, type AdamSwaConfig } from './fused_adam_swa.ts';
 
 export interface DeviceSlot {
@@ -45,4 +46,37 @@ export function fusedAdamSwaDevice(slots: readonly DeviceSlot[], grads: readonly
     step_size: k.stepSize, sqrt_correction2: k.sqrtCorrection2, beta1: k.b1, beta2: k.b2, eps: k.eps, keep: k.keep,
     clip_norm: clip ? clip.maxNorm : 0,
   });
+}
+
+/**
+ * The state's pointers prepared once (native `adam_swa_plan`), so that a step
+ * (`adam_swa_step`) passes one gradient handle per parameter instead of six
+ * handles: the per-step cost is the gradients' handles plus one launch. The
+ * plan holds raw pointers into the slots' tensors: they must outlive it and
+ * never be replaced (DeviceOptimizer keeps them).
+ */
+export class AdamSwaPlan {
+  private constructor(private readonly plan: Tensor, private readonly header: Tensor, readonly size: number) {}
+
+  static build(slots: readonly DeviceSlot[]): AdamSwaPlan {
+    const inputs: (Tensor | null)[] = [];
+    for (const s of slots) inputs.push(s.param, s.m, s.v, s.average, s.copy);
+    const [plan, header] = runOpAll('adam_swa_plan', inputs);
+    return new AdamSwaPlan(keep(plan!), keep(header!), slots.length);
+  }
+
+  /** One step (as fusedAdamSwaDevice) with `grads` in the slots' order. */
+  step(grads: readonly Tensor[], lr: number, step: number, c: AdamSwaConfig, clip: DeviceClip | null = null): void {
+    if (grads.length !== this.size) throw new RangeError(`AdamSwaPlan.step: ${grads.length} gradients for ${this.size} parameters`);
+    const k = adamSwaScalars(lr, step, c);
+    runOp('adam_swa_step', [clip ? clip.normSq : null, this.plan, this.header, ...grads], {
+      step_size: k.stepSize, sqrt_correction2: k.sqrtCorrection2, beta1: k.b1, beta2: k.b2, eps: k.eps, keep: k.keep,
+      clip_norm: clip ? clip.maxNorm : 0,
+    });
+  }
+
+  dispose(): void {
+    this.plan.dispose();
+    this.header.dispose();
+  }
 }

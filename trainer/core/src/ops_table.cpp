@@ -33,6 +33,8 @@ Tensors opGlobalAttention(const Tensors&, const Attrs&);
 Tensors opGlobalAttentionBackward(const Tensors&, const Attrs&);
 Tensors opAdamSwa(const Tensors&, const Attrs&);
 Tensors opGradNormSq(const Tensors&, const Attrs&);
+Tensors opAdamSwaPlan(const Tensors&, const Attrs&);
+Tensors opAdamSwaStep(const Tensors&, const Attrs&);
 
 struct OpEntry {
   const char* name;
@@ -69,6 +71,8 @@ static const OpEntry kOps[] = {
     {"global_attention_backward", opGlobalAttentionBackward},
     {"adam_swa", opAdamSwa},
     {"grad_norm_sq", opGradNormSq},
+    {"adam_swa_plan", opAdamSwaPlan},
+    {"adam_swa_step", opAdamSwaStep},
 };
 
 OpFn findOp(const std::string& name) {
