@@ -41,4 +41,13 @@ test('breakdown without wall times (CPU) uses step_ms; no evaluation leaves the 
   assert.ok(Number.isNaN(b.evalSlowdown));
   assert.equal(b.rows.find((r) => r.phase.startsWith('other'))!.meanMs, 0);
   assert.match(formatBreakdown(b), /no comparison possible/);
+  assert.ok(!b.rows.some((r) => r.phase.includes('feature slices')));
+});
+
+test('breakdown: the host feature slices show as a part of the forward, not added to the rest', () => {
+  const rs = [1, 2, 3].map((s) => ({ ...record(s, 60, 0, 100), feature_slices_ms: 5 * s }));
+  const b = stepBreakdown(rs, 0);
+  const row = b.rows.find((r) => r.phase.includes('feature slices'))!;
+  assert.equal(row.medianMs, 10);
+  assert.equal(b.rows.find((r) => r.phase.startsWith('other'))!.medianMs, 4);
 });

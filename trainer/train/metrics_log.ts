@@ -32,6 +32,8 @@ export interface StepRecord {
   device_bytes_after_forward?: number;
   /** CUDA: the loader worker's time to prepare this sample (data wait diagnosis). */
   sample_prepare_ms?: number;
+  /** CUDA: host time inside the batch's feature slices (part of forward_ms): what one pinned transfer would replace. */
+  feature_slices_ms?: number;
 }
 
 export interface EvalRecord {

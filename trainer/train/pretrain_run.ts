@@ -19,6 +19,7 @@ import { ParamStore } from '../model/params.ts';
 import { trainingRuntime, type RuntimeOptions } from '../model/runtime.ts';
 import { memoryStats } from '../core/tensor.ts';
 import type { LossBreakdown } from '../model/alphafold_loss.ts';
+import type { IterationFeatures } from '../model/alphafold.ts';
 import { batchFeatures } from './batch_features.ts';
 import { CHECKPOINT_FORMAT, encodeCheckpoint, latestCheckpoint, restoreSlots, writeCheckpoint, type CheckpointState, type WriteObserver } from './checkpoint.ts';
 import { learningRate } from './lr_schedule.ts';
@@ -231,7 +232,17 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       const sampleStep = batch.sample.step;
       // consumed before a resume (ready-first overtook it): already trained on
       if (consumedAhead.has(sampleStep)) continue;
-      const f = batchFeatures(batch.layout, batch.bytes);
+      // the host time the model spends getting its inputs (slices of the packed batch)
+      const slices = batchFeatures(batch.layout, batch.bytes);
+      let featureMs = 0;
+      const f: IterationFeatures = (name, k) => {
+        const t0 = performance.now();
+        try {
+          return slices(name, k);
+        } finally {
+          featureMs += performance.now() - t0;
+        }
+      };
       const rt = trainingRuntime(o.place, t.seed, sampleStep, runtime);
       const lr = learningRate(step, t.lr);
       let phases: Record<string, number>;
@@ -280,7 +291,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
         loss: bd.loss, terms, lr, grad_norm: gradNorm, samples_per_s: 1000 / (o.place.device === 'cuda' ? wallMs : stepMs), step_ms: stepMs,
         data_wait_ms: dataWait, forward_ms: forwardMs, backward_ms: backwardMs, optimizer_ms: optimizerMs,
         bookkeeping_ms: bookkeepingMs, evals_in_flight: evaluator?.inFlight ?? 0,
-        ...(o.place.device === 'cuda' ? { wall_ms: wallMs, device_bytes_after_forward: deviceAfterForward, sample_prepare_ms: batch.prepareMs } : {}),
+        ...(o.place.device === 'cuda' ? { wall_ms: wallMs, device_bytes_after_forward: deviceAfterForward, sample_prepare_ms: batch.prepareMs, feature_slices_ms: featureMs } : {}),
       };
       metrics.append(record);
       losses.push(bd.loss);

@@ -49,6 +49,11 @@ export function stepBreakdown(records: readonly StepRecord[], warmup = Math.min(
     const xs = rs.map(get);
     return { phase, medianMs: median(xs), meanMs: mean(xs), share: mean(xs) / stepMean };
   });
+  if (rs.length > 0 && rs.every((r) => r.feature_slices_ms !== undefined)) {
+    // within forward: the host work of getting the inputs (not a phase of its own: not added to the rest)
+    const xs = rs.map((r) => r.feature_slices_ms!);
+    rows.splice(2, 0, { phase: '  of which host feature slices', medianMs: median(xs), meanMs: mean(xs), share: mean(xs) / stepMean });
+  }
   const accounted = rs.map((r) => r.data_wait_ms + r.forward_ms + r.backward_ms + r.optimizer_ms + r.bookkeeping_ms);
   const other = walls.map((w, i) => w - accounted[i]!);
   rows.push({ phase: 'other (host between phases)', medianMs: median(other), meanMs: mean(other), share: mean(other) / stepMean });
