@@ -26,7 +26,7 @@
 // runtime does not offer prints "not available".
 //
 // Knobs: BLOCKS=evoformer,extra,template,structure,full  REPEATS=3
-// FULL_REPEATS=2  FULL_MODES=bf16+ckpt,bf16,fp32+ckpt,fp32  RECYCLES=1,4
+// FULL_REPEATS=3  FULL_MODES=bf16+ckpt,bf16,fp32+ckpt,fp32  RECYCLES=1,4
 // BENCH_BUDGET_S=230 (rows beyond it are skipped, repeats cut to fit)
 // PROFILE=evoformer,extra,template,structure (rows given one more, synchronized step with per-op
 // times, printed as '# profile' lines; PROFILE=none for none)
@@ -56,7 +56,7 @@ const scale = process.env.BLOCKS_SCALE ?? 'full';
 const tiny = scale === 'tiny';
 const blocks = new Set((process.env.BLOCKS ?? 'evoformer,extra,template,structure,full').split(',').map((s) => s.trim()));
 const repeats = Math.max(1, Number(process.env.REPEATS ?? 3));
-const fullRepeats = Math.max(1, Number(process.env.FULL_REPEATS ?? 2));
+const fullRepeats = Math.max(1, Number(process.env.FULL_REPEATS ?? 3));
 const fullModes = (process.env.FULL_MODES ?? 'bf16+ckpt,bf16,fp32+ckpt,fp32').split(',').map((s) => s.trim());
 const recycles = (process.env.RECYCLES ?? '1,4').split(',').map(Number);
 const profiled = new Set((process.env.PROFILE ?? 'evoformer,extra,template,structure').split(',').map((x) => x.trim()));
@@ -131,7 +131,7 @@ const OPENFOLD: Record<string, string> = {
   'full r4': '3390 (ckpt) / 3270 (no ckpt)',
 };
 
-interface Row { name: string; mode: string; fwdMs?: number; stepMs?: number; reps?: number; peakGiB?: number; note: string }
+interface Row { name: string; mode: string; fwdMs?: number; stepMs?: number; bestMs?: number; reps?: number; peakGiB?: number; note: string }
 const rows: Row[] = [];
 
 const median = (xs: number[]): number => {
@@ -218,7 +218,7 @@ function bench(name: string, mode: string, reps: number, warmup: number, run: ()
     }
     if (profiled.has(name) && remainingMs() > 2 * per) printProfile(`${name} ${mode}`, () => r.step());
     const done = n === 0 ? 0 : total.length;
-    Object.assign(row, { fwdMs: median(fwd), stepMs: median(total), reps: done, peakGiB: (peak - base) / GiB });
+    Object.assign(row, { fwdMs: median(fwd), stepMs: median(total), bestMs: Math.min(...total), reps: done, peakGiB: (peak - base) / GiB });
     row.note = `live before ${(base / GiB).toFixed(2)} GiB${done === 0 ? '; the warm-up run only (budget)' : done < reps ? `; repeats cut to ${done} (budget)` : ''}`;
   } catch (e) {
     const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160);
@@ -258,7 +258,7 @@ const fmt = (x: number | undefined, d = 1): string => (x === undefined ? '-' : x
 function printRow(r: Row): void {
   const ref = OPENFOLD[r.name] ?? '-';
   const peakText = r.peakGiB === undefined ? '-' : r.peakGiB >= 1 ? r.peakGiB.toFixed(2) : `${(r.peakGiB * 1024).toFixed(1)} MiB`;
-  console.log([r.name, r.mode, fmt(r.fwdMs), fmt(r.stepMs), r.reps ?? '-', peakText, ref, r.note].join('\t'));
+  console.log([r.name, r.mode, fmt(r.fwdMs), fmt(r.stepMs), fmt(r.bestMs), r.reps ?? '-', peakText, ref, r.note].join('\t'));
 }
 
 /** Input leaves requiring gradients, made once per row (not timed). */
@@ -424,7 +424,7 @@ function fullRows(): void {
 }
 
 console.log(`# bench_blocks: device ${device}, scale ${scale}${tiny ? ' (tiny widths)' : ''}; shapes ${JSON.stringify(shapes)}; repeats ${repeats} (full ${fullRepeats}); budget ${budgetMs / 1000} s`);
-console.log(['block', 'mode', 'fwd ms', 'fwd+bwd ms', 'reps', 'peak GiB', 'OpenFold fwd+bwd ms (H200)', 'note'].join('\t'));
+console.log(['block', 'mode', 'fwd ms', 'fwd+bwd ms', 'best', 'reps', 'peak GiB', 'OpenFold fwd+bwd ms (H200)', 'note'].join('\t'));
 for (const mode of ['fp32', 'bf16']) {
   if (blocks.has('evoformer')) msaBlockRow('evoformer', mode);
   if (blocks.has('extra')) msaBlockRow('extra', mode);
@@ -432,4 +432,14 @@ for (const mode of ['fp32', 'bf16']) {
 }
 if (blocks.has('structure')) structureRow();
 if (blocks.has('full')) fullRows();
+// ours / OpenFold for the comparable rows (OpenFold's figures are bf16 autocast)
+const COMPARE: [string, string, number, string][] = [
+  ['evoformer', 'bf16', 22.1, 'eager'], ['evoformer', 'bf16', 12.0, 'torch.compile'], ['extra', 'bf16', 47.7, 'eager'], ['template', 'bf16', 57.9, 'eager'],
+  ['full r1', 'bf16+ckpt', 2100, 'ckpt'], ['full r4', 'bf16+ckpt', 3390, 'ckpt'], ['full r1', 'bf16', 1870, 'no ckpt'], ['full r4', 'bf16', 3270, 'no ckpt'],
+];
+console.log(`# ours / OpenFold (fwd+bwd median; < 1 is faster)${device !== 'cuda' || scale !== 'full' ? ' -- DRY RUN, not comparable' : ''}:`);
+for (const [name, mode, ref, what] of COMPARE) {
+  const r = rows.find((x) => x.name === name && x.mode === mode);
+  if (r?.stepMs !== undefined) console.log(`#   ${name} ${mode}: ${r.stepMs.toFixed(1)} ms vs ${ref} ms (${what}) = ${(r.stepMs / ref).toFixed(2)}x`);
+}
 console.log(`# done in ${((performance.now() - started) / 1000).toFixed(1)} s; live at end ${(liveBytes() / GiB).toFixed(3)} GiB`);
