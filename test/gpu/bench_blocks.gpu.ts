@@ -29,7 +29,8 @@
 // FULL_REPEATS=3  FULL_MODES=bf16+ckpt,bf16,fp32+ckpt,fp32  RECYCLES=1,4
 // BENCH_BUDGET_S=230 (rows beyond it are skipped, repeats cut to fit)
 // PROFILE=evoformer,extra,template,structure (rows given one more, synchronized step with per-op
-// times, printed as '# profile' lines; PROFILE=none for none)
+// times, printed as '# profile' lines; PROFILE=none for none; 'full r1' works
+// too, with one synchronization per native call: seconds)
 // BENCH_DEVICE=cpu with BLOCKS_SCALE=tiny: a dry run on the CPU (tiny widths);
 // BLOCKS_SCALE=small: full widths at small shapes (N_res 32, 16 MSA rows, 64 extra).
 import { native } from '../../trainer/core/binding.ts';
