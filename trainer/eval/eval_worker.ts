@@ -4,6 +4,7 @@
 // trainer's thread goes on training. Requests are served in order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { keep } from '../autograd/index.ts';
+import { native } from '../core/binding.ts';
 import { parameter, tensor } from '../core/tensor.ts';
 import { loadConfig } from '../model/config.ts';
 import { ParamStore } from '../model/params.ts';
@@ -14,6 +15,10 @@ const data = workerData as EvalWorkerData;
 const port = parentPort!;
 const config = loadConfig(data.preset);
 const place = { dtype: 'float32', device: data.device } as const;
+// On the GPU the worker's kernels go to a stream of its own (the core's
+// current stream is per thread), so evaluation overlaps the training step
+// instead of queueing behind it on the same stream.
+if (data.device === 'cuda') native.streamSetCurrent(native.streamCreate());
 const examples = await validationExamples(data.valDir, data.perStep);
 port.postMessage({ kind: 'ready', chains: examples.length } satisfies EvalReply);
 

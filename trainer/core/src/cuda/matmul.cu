@@ -91,8 +91,10 @@ struct LtState {
   size_t workspaceBytes = 32u << 20;
 };
 
+// Per thread (the evaluation worker runs its own stream): a handle, a
+// workspace and plan caches of its own, so that no two threads share them.
 static LtState& lt() {
-  static LtState s;
+  static thread_local LtState s;
   if (!s.handle) {
     ltCheck(cublasLtCreate(&s.handle), "create");
     if (cudaMalloc(&s.workspace, s.workspaceBytes) != cudaSuccess) throw CoreError("matmul: cannot allocate the cuBLASLt workspace");
@@ -115,7 +117,7 @@ static void setBatch(cublasLtMatrixLayout_t l, int64_t batch, int64_t stride) {
 }
 
 static const LtPlan& ltPlan(DType dt, const MatmulParams& p) {
-  static std::map<LtKey, LtPlan> cache;
+  static thread_local std::map<LtKey, LtPlan> cache;
   LtKey key{static_cast<int>(dt), p.batch, p.m, p.n, p.k, p.transA, p.transB, p.strideA, p.strideB, p.precision};
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
@@ -180,7 +182,7 @@ static uint32_t alignOf(const void* ptr, int64_t strideBytes) {
 }
 
 static const LtPlan& gemmPlan(const GemmBf16Params& g, uint32_t alA, uint32_t alB, uint32_t alC) {
-  static std::map<GemmKey, LtPlan> cache;
+  static thread_local std::map<GemmKey, LtPlan> cache;
   GemmKey key{g.batch, g.m, g.n, g.k, g.transA, g.transB, g.lda, g.ldb, g.ldc, g.strideA, g.strideB, g.strideC, g.cF32, alA, alB, alC};
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;

@@ -43,17 +43,24 @@ void requireCuda(const char* op) {
   if (!cudaUsable()) throw CoreError(std::string(op) + ": no CUDA device is usable here (no driver or no GPU)");
 }
 
+// Streams and events are shared by every thread that loads the core (the
+// trainer and its evaluation worker), so the tables are locked; the current
+// stream is per thread, so the worker's kernels run on its own stream.
 static std::map<int, cudaStream_t> gStreams;
 static std::map<int, cudaEvent_t> gEvents;
-static int gNextStream = 1, gNextEvent = 1, gCurrent = 0;
+static int gNextStream = 1, gNextEvent = 1;
+static thread_local int gCurrent = 0;
+static std::mutex gTablesLock;
 
 static cudaStream_t streamOf(int id) {
   if (id == 0) return 0;
+  std::lock_guard<std::mutex> hold(gTablesLock);
   auto it = gStreams.find(id);
   if (it == gStreams.end()) throw CoreError("stream " + std::to_string(id) + " does not exist");
   return it->second;
 }
 static cudaEvent_t eventOf(int id) {
+  std::lock_guard<std::mutex> hold(gTablesLock);
   auto it = gEvents.find(id);
   if (it == gEvents.end()) throw CoreError("event " + std::to_string(id) + " does not exist");
   return it->second;
@@ -99,6 +106,7 @@ int streamCreate() {
   requireCuda("streamCreate");
   cudaStream_t s;
   check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate");
+  std::lock_guard<std::mutex> hold(gTablesLock);
   gStreams[gNextStream] = s;
   return gNextStream++;
 }
@@ -106,7 +114,10 @@ void streamDestroy(int id) {
   cudaStream_t s = streamOf(id);
   if (id == 0) return;
   check(cudaStreamDestroy(s), "cudaStreamDestroy");
-  gStreams.erase(id);
+  {
+    std::lock_guard<std::mutex> hold(gTablesLock);
+    gStreams.erase(id);
+  }
   if (gCurrent == id) gCurrent = 0;
 }
 void streamSetCurrent(int id) {
@@ -120,11 +131,13 @@ int eventCreate() {
   requireCuda("eventCreate");
   cudaEvent_t e;
   check(cudaEventCreate(&e), "cudaEventCreate");
+  std::lock_guard<std::mutex> hold(gTablesLock);
   gEvents[gNextEvent] = e;
   return gNextEvent++;
 }
 void eventDestroy(int id) {
   check(cudaEventDestroy(eventOf(id)), "cudaEventDestroy");
+  std::lock_guard<std::mutex> hold(gTablesLock);
   gEvents.erase(id);
 }
 void eventRecord(int id, int stream) { check(cudaEventRecord(eventOf(id), streamOf(stream)), "cudaEventRecord"); }
