@@ -76,14 +76,18 @@ const sync = (): void => {
 // ---- peak live bytes: sample the allocator's count after every native call that can allocate
 const liveBytes = (): number => (device === 'cuda' ? memoryStats().deviceBytes : memoryStats().hostBytes);
 let peak = 0;
+/** Calls seen by the sampling wrappers (0 in a row: the core allocates some other way; no peak shown). */
+let sampled = 0;
 // per-op times of one extra profiled step (device synchronized around every native op)
 let profile: Map<string, { ms: number; n: number }> | null = null;
 {
   const n = native as unknown as Record<string, (...a: unknown[]) => unknown>;
   const synchronize = native.synchronize.bind(native);
   for (const name of ['run', 'fromTypedArray', 'toDevice']) {
+    if (typeof n[name] !== 'function') continue;
     const orig = n[name]!.bind(native);
-    n[name] = (...a: unknown[]) => {
+    const wrapped = (...a: unknown[]) => {
+      sampled++;
       let t0 = 0;
       if (profile) {
         if (device === 'cuda') synchronize();
@@ -102,6 +106,11 @@ let profile: Map<string, { ms: number; n: number }> | null = null;
       if (b > peak) peak = b;
       return r;
     };
+    try {
+      n[name] = wrapped;
+    } catch {
+      console.log(`# native.${name} cannot be wrapped: no peak / profile from it`);
+    }
   }
 }
 const GiB = 2 ** 30;
@@ -200,6 +209,7 @@ function bench(name: string, mode: string, reps: number, warmup: number, run: ()
     free = r.free;
     const base = liveBytes();
     peak = base;
+    sampled = 0;
     let warm: { fwd: number; total: number } | null = null;
     for (let i = 0; i < warmup; i++) warm = r.step();
     // cut the repeats to what the budget still allows; none left: the warm-up run is the figure
@@ -219,7 +229,7 @@ function bench(name: string, mode: string, reps: number, warmup: number, run: ()
     }
     if (profiled.has(name) && remainingMs() > 2 * per) printProfile(`${name} ${mode}`, () => r.step());
     const done = n === 0 ? 0 : total.length;
-    Object.assign(row, { fwdMs: median(fwd), stepMs: median(total), bestMs: Math.min(...total), reps: done, peakGiB: (peak - base) / GiB });
+    Object.assign(row, { fwdMs: median(fwd), stepMs: median(total), bestMs: Math.min(...total), reps: done, peakGiB: sampled > 0 ? (peak - base) / GiB : undefined });
     row.note = `live before ${(base / GiB).toFixed(2)} GiB${done === 0 ? '; the warm-up run only (budget)' : done < reps ? `; repeats cut to ${done} (budget)` : ''}`;
   } catch (e) {
     const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160);
