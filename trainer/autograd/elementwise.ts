@@ -41,8 +41,32 @@ export const rsqrt = (x: Tensor) => unary('rsqrt', x);
 export const square = (x: Tensor) => unary('square', x);
 export const clamp = (x: Tensor, lo: number, hi: number) => unary('clamp', x, lo, hi);
 
+/**
+ * The gradient of add / sub straight from g (d/da = 1, d/db = ±1): g itself
+ * (a new handle) where the input was not broadcast, else its sum; no
+ * binary_backward copies, and the operands are not saved.
+ */
+function addSubGradients(fn: 'add' | 'sub', g: Tensor, a: Tensor, b: Tensor): [Tensor | null, Tensor | null] {
+  const ra = a.requiresGrad ? sumTo(g, a.shape) : null;
+  let rb: Tensor | null = null;
+  if (b.requiresGrad) {
+    const summed = sumTo(g, b.shape);
+    if (fn === 'add') rb = summed;
+    else {
+      rb = runOpAll('unary', [summed], { fn: 'neg', lo: -Infinity, hi: Infinity })[0]!;
+      summed.dispose();
+    }
+  }
+  return [ra, rb];
+}
+
 function binary(fn: BinaryFn, a: Tensor, b: Tensor): Tensor {
   const [y] = runOpAll('binary', [a, b], { fn });
+  if (fn === 'add' || fn === 'sub') {
+    // saves nothing: the gradient needs neither operand
+    record(fn, [a, b], [y], [], (g) => (g[0] ? addSubGradients(fn, g[0], a, b) : [null, null]));
+    return y;
+  }
   record(fn, [a, b], [y], [a, b], (g, [sa, sb]) => {
     if (!g[0]) return [null, null];
     const [da, db] = runOpAll('binary_backward', [g[0], sa, sb], { fn });
