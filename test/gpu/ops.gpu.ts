@@ -128,6 +128,9 @@ for (const mode of both) {
   for (const [H, D] of [[8, 8], [4, 4], [8, 4]]) {
     checkOp(`globalAttention H${H} D${D}`, mode, [inp([4, H, D]), inp([4, 100, D]), inp([4, 100, D]), fixed([4, 100], mask(4, 100))], ([q, k, v, m]) => ag.globalAttention(q, k, v, m));
   }
+  // the extra-MSA stack's shape class: long sequence axis (S > 1024)
+  checkOp('globalAttention B16 H8 S1030 D8', mode, [inp([16, 8, 8]), inp([16, 1030, 8]), inp([16, 1030, 8]), fixed([16, 1030], mask(16, 1030))], ([q, k, v, m]) => ag.globalAttention(q, k, v, m));
+  checkOp('globalAttention B6 H8 S300 D8 no mask', mode, [inp([6, 8, 8]), inp([6, 300, 8]), inp([6, 300, 8])], ([q, k, v]) => ag.globalAttention(q, k, v, null));
 }
 
 // streams, events, pinned buffers and async copies: H2D on a side stream, a

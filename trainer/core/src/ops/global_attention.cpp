@@ -6,8 +6,9 @@
 //   o[b,h]   = sum_s w[b,h,s] v[b,s]
 // Backward: dq = scale sum_s dS k, dk[b,s] = scale sum_h dS q, dv[b,s] =
 // sum_h w do, with dS = w (do·v - do·o). The gate and the projections are
-// ordinary ops on the TS side. One thread per (b, h) or (b, s), on the CPU as a
-// loop and on CUDA as a kernel (launch.h).
+// ordinary ops on the TS side. The weights w are computed once per call into
+// a [B, H, S] scratch, then every output element is one thread (forEach: a
+// loop on the CPU, a kernel on CUDA, launch.h) whose loop is O(S) or O(H).
 #include <cmath>
 
 #include "../launch.h"
@@ -29,19 +30,6 @@ SF_HD A globalLogit(const T* q, const T* k, const T* mask, GlobalAttentionShape 
   return dot;
 }
 
-// logsumexp over s of the logits of (b, h).
-template <typename T, typename A>
-SF_HD A globalLse(const T* q, const T* k, const T* mask, GlobalAttentionShape g, int64_t b, int64_t h) {
-  A m = -1e30;
-  for (int64_t s = 0; s < g.seq; ++s) {
-    A x = globalLogit<T, A>(q, k, mask, g, b, h, s);
-    m = x > m ? x : m;
-  }
-  A l = 0;
-  for (int64_t s = 0; s < g.seq; ++s) l += exp(globalLogit<T, A>(q, k, mask, g, b, h, s) - m);
-  return m + log(l);
-}
-
 static GlobalAttentionShape planGlobal(const char* op, const Tensors& in, const Attrs& attrs) {
   for (size_t i = 0; i < 3; ++i) requireDefined(op, in, i);
   requireSameDevice(op, in);
@@ -57,31 +45,63 @@ static GlobalAttentionShape planGlobal(const char* op, const Tensors& in, const 
   return g;
 }
 
+// w[b,h,s] = softmax_s of the logits, into a [B, H, S] accumulation-type scratch: one thread per (b, h, s)
+// writes the logit, one per (b, h) takes the row's logsumexp (online, one pass) and normalises in place.
+template <typename T, typename A>
+static void globalWeights(Device dev, const char* op, const T* q, const T* k, const T* mask, GlobalAttentionShape g, A* w) {
+  forEach(dev, g.batch * g.heads * g.seq, op, [=] SF_LAMBDA(int64_t e) {
+    int64_t s = e % g.seq, bh = e / g.seq;
+    w[e] = globalLogit<T, A>(q, k, mask, g, bh / g.heads, bh % g.heads, s);
+  });
+  forEach(dev, g.batch * g.heads, op, [=] SF_LAMBDA(int64_t bh) {
+    A* row = w + bh * g.seq;
+    A m = row[0], l = 1;
+    for (int64_t s = 1; s < g.seq; ++s) {
+      A x = row[s];
+      if (x > m) {
+        l = l * exp(m - x) + 1;
+        m = x;
+      } else {
+        l += exp(x - m);
+      }
+    }
+    A lse = m + log(l);
+    for (int64_t s = 0; s < g.seq; ++s) row[s] = exp(row[s] - lse);
+  });
+}
+
+static DType accOf(DType d) { return d == DType::F64 ? DType::F64 : DType::F32; }
+
 // inputs: q [B,H,D], k [B,S,D], v [B,S,D], mask? [B,S]. outputs: o [B,H,D].
+// Weights first (globalWeights), then o[b,h,c] = sum_s w v with one thread per (b, h, c).
 Tensors opGlobalAttention(const Tensors& in, const Attrs& attrs) {
   const char* op = "global_attention";
   requireCount(op, in, 4);
   GlobalAttentionShape g = planGlobal(op, in, attrs);
   Tensor o = empty(in[0].shape, in[0].dtype, in[0].device);
+  Tensor wt = empty({g.batch, g.heads, g.seq}, accOf(o.dtype), o.device);
   SF_FLOAT_SWITCH(op, o.dtype, T, {
     using A = typename Acc<T>::type;
     const T *q = in[0].data<T>(), *k = in[1].data<T>(), *v = in[2].data<T>();
     const T* mask = in[3].defined() ? in[3].data<T>() : nullptr;
     T* po = o.data<T>();
-    forEach(o.device, g.batch * g.heads, op, [=] SF_LAMBDA(int64_t bh) {
-      int64_t b = bh / g.heads, h = bh % g.heads;
-      A lse = globalLse<T, A>(q, k, mask, g, b, h);
-      for (int64_t c = 0; c < g.d; ++c) {
-        A acc = 0;
-        for (int64_t s = 0; s < g.seq; ++s) acc += exp(globalLogit<T, A>(q, k, mask, g, b, h, s) - lse) * load(v[(b * g.seq + s) * g.d + c]);
-        po[bh * g.d + c] = store<T>(acc);
-      }
+    A* w = wt.data<A>();
+    globalWeights<T, A>(o.device, op, q, k, mask, g, w);
+    forEach(o.device, g.batch * g.heads * g.d, op, [=] SF_LAMBDA(int64_t e) {
+      int64_t c = e % g.d, bh = e / g.d, b = bh / g.heads;
+      const A* row = w + bh * g.seq;
+      A acc = 0;
+      for (int64_t s = 0; s < g.seq; ++s) acc += row[s] * load(v[(b * g.seq + s) * g.d + c]);
+      po[e] = store<T>(acc);
     });
   });
   return {o};
 }
 
 // inputs: q, k, v, mask?, o, do. outputs: dq, dk, dv.
+// dS[b,h,s] = scale w (do[b,h]·v[b,s] - do[b,h]·o[b,h]) into scratch (thread per (b, h, s)), then
+// dq[b,h,c] = sum_s dS k (thread per (b, h, c)), dk[b,s,c] = sum_h dS q and dv[b,s,c] = sum_h w do
+// (thread per (b, s, c)): every thread's loop is O(S) or O(H), nothing recomputes the softmax.
 Tensors opGlobalAttentionBackward(const Tensors& in, const Attrs& attrs) {
   const char* op = "global_attention_backward";
   requireCount(op, in, 6);
@@ -90,46 +110,42 @@ Tensors opGlobalAttentionBackward(const Tensors& in, const Attrs& attrs) {
     shapeError(op, in, "o and do must match q");
   Tensor dq = empty(in[0].shape, in[0].dtype, in[0].device), dk = empty(in[1].shape, in[0].dtype, in[0].device),
          dv = empty(in[2].shape, in[0].dtype, in[0].device);
+  Tensor wt = empty({g.batch, g.heads, g.seq}, accOf(dq.dtype), dq.device), dst = empty({g.batch, g.heads, g.seq}, accOf(dq.dtype), dq.device);
   SF_FLOAT_SWITCH(op, dq.dtype, T, {
     using A = typename Acc<T>::type;
     const T *q = in[0].data<T>(), *k = in[1].data<T>(), *v = in[2].data<T>(), *o = in[4].data<T>(), *gout = in[5].data<T>();
     const T* mask = in[3].defined() ? in[3].data<T>() : nullptr;
     T *pdq = dq.data<T>(), *pdk = dk.data<T>(), *pdv = dv.data<T>();
-    // dS[b,h,s] = w (do[b,h]·v[b,s] - do[b,h]·o[b,h]); outputs accumulate in place.
-    forEach(dq.device, g.batch * g.heads, op, [=] SF_LAMBDA(int64_t bh) {
-      int64_t b = bh / g.heads, h = bh % g.heads;
-      A lse = globalLse<T, A>(q, k, mask, g, b, h);
-      A dOo = 0;
-      for (int64_t c = 0; c < g.d; ++c) dOo += load(gout[bh * g.d + c]) * load(o[bh * g.d + c]);
-      for (int64_t c = 0; c < g.d; ++c) pdq[bh * g.d + c] = store<T>(A(0));
-      for (int64_t s = 0; s < g.seq; ++s) {
-        A w = exp(globalLogit<T, A>(q, k, mask, g, b, h, s) - lse);
-        A dOv = 0;
-        for (int64_t e = 0; e < g.d; ++e) dOv += load(gout[bh * g.d + e]) * load(v[(b * g.seq + s) * g.d + e]);
-        A dS = w * (dOv - dOo) * static_cast<A>(g.scale);
-        for (int64_t c = 0; c < g.d; ++c) pdq[bh * g.d + c] = store<T>(load(pdq[bh * g.d + c]) + dS * load(k[(b * g.seq + s) * g.d + c]));
-      }
-    });
-    forEach(dq.device, g.batch * g.seq, op, [=] SF_LAMBDA(int64_t bs) {
-      int64_t b = bs / g.seq, s = bs % g.seq;
+    A* w = wt.data<A>();
+    A* ds = dst.data<A>();
+    globalWeights<T, A>(dq.device, op, q, k, mask, g, w);
+    forEach(dq.device, g.batch * g.heads * g.seq, op, [=] SF_LAMBDA(int64_t e) {
+      int64_t s = e % g.seq, bh = e / g.seq, b = bh / g.heads;
+      A dOv = 0, dOo = 0;
       for (int64_t c = 0; c < g.d; ++c) {
-        pdk[bs * g.d + c] = store<T>(A(0));
-        pdv[bs * g.d + c] = store<T>(A(0));
+        A gc = load(gout[bh * g.d + c]);
+        dOv += gc * load(v[(b * g.seq + s) * g.d + c]);
+        dOo += gc * load(o[bh * g.d + c]);
       }
+      ds[e] = w[e] * (dOv - dOo) * static_cast<A>(g.scale);
+    });
+    forEach(dq.device, g.batch * g.heads * g.d, op, [=] SF_LAMBDA(int64_t e) {
+      int64_t c = e % g.d, bh = e / g.d, b = bh / g.heads;
+      const A* row = ds + bh * g.seq;
+      A acc = 0;
+      for (int64_t s = 0; s < g.seq; ++s) acc += row[s] * load(k[(b * g.seq + s) * g.d + c]);
+      pdq[e] = store<T>(acc);
+    });
+    forEach(dq.device, g.batch * g.seq * g.d, op, [=] SF_LAMBDA(int64_t e) {
+      int64_t c = e % g.d, bs = e / g.d, s = bs % g.seq, b = bs / g.seq;
+      A accK = 0, accV = 0;
       for (int64_t h = 0; h < g.heads; ++h) {
         int64_t bh = b * g.heads + h;
-        A w = exp(globalLogit<T, A>(q, k, mask, g, b, h, s) - globalLse<T, A>(q, k, mask, g, b, h));
-        A dOv = 0, dOo = 0;
-        for (int64_t e = 0; e < g.d; ++e) {
-          dOv += load(gout[bh * g.d + e]) * load(v[bs * g.d + e]);
-          dOo += load(gout[bh * g.d + e]) * load(o[bh * g.d + e]);
-        }
-        A dS = w * (dOv - dOo) * static_cast<A>(g.scale);
-        for (int64_t c = 0; c < g.d; ++c) {
-          pdk[bs * g.d + c] = store<T>(load(pdk[bs * g.d + c]) + dS * load(q[bh * g.d + c]));
-          pdv[bs * g.d + c] = store<T>(load(pdv[bs * g.d + c]) + w * load(gout[bh * g.d + c]));
-        }
+        accK += ds[bh * g.seq + s] * load(q[bh * g.d + c]);
+        accV += w[bh * g.seq + s] * load(gout[bh * g.d + c]);
       }
+      pdk[e] = store<T>(accK);
+      pdv[e] = store<T>(accV);
     });
   });
   return {dq, dk, dv};
