@@ -79,13 +79,14 @@ for (const [mode, precision] of mmModes) {
 //   tc:       tensor-core kernels (attention_tc.cuh), head dim 16 or 32 (SF_ATTENTION_GEMM=0);
 //   simt:     the SIMT kernels, every head dim (SF_ATTENTION_GEMM=0 SF_ATTENTION_TC=0).
 // Shapes: whole and partial 64-row tiles, odd sizes below the GEMM threshold or with K not a multiple of 8
-// (those rows check the fallback under every tag), K above 512 (the softmax kernel's loop variant), head
+// (those rows check the fallback under every tag), K in (256, 512] and above 512 (the softmax kernel's
+// two-chunk and loop variants), head
 // widths 4 and 8 (the tiny model's), and each of bias / mask / gate alone and together.
 type AttnCase = readonly [number, number, number, number, number, string];
 const attnCases: AttnCase[] = [
   [3, 150, 170, 2, 32, 'bmg'], [2, 64, 300, 4, 16, 'bmg'], [5, 33, 40, 3, 8, ''], [2, 130, 96, 2, 64, 'bmg'],
   [5, 128, 128, 2, 32, 'bmg'], [3, 70, 50, 2, 16, ''], [2, 96, 80, 3, 32, 'b'], [2, 80, 96, 2, 16, 'm'], [2, 72, 88, 2, 32, 'g'],
-  [3, 65, 72, 2, 8, 'bmg'], [3, 77, 136, 2, 8, 'bmg'], [2, 300, 64, 2, 16, 'bm'], [1, 16, 520, 1, 8, 'bm'], [3, 40, 50, 2, 4, 'bmg'], [2, 70, 70, 4, 4, 'b'], [2, 33, 41, 2, 8, 'bmg'],
+  [3, 65, 72, 2, 8, 'bmg'], [3, 77, 136, 2, 8, 'bmg'], [2, 300, 64, 2, 16, 'bm'], [2, 40, 264, 2, 16, 'bmg'], [1, 16, 520, 1, 8, 'bm'], [3, 40, 50, 2, 4, 'bmg'], [2, 70, 70, 4, 4, 'b'], [2, 33, 41, 2, 8, 'bmg'],
 ];
 const attnPaths: Record<string, Record<string, string>> = {
   gemm: { SF_ATTENTION_GEMM: '1', SF_ATTENTION_GEMM_FWD: '1', SF_ATTENTION_TC: '1' },

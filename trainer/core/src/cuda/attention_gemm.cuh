@@ -86,6 +86,62 @@ __global__ void __launch_bounds__(256) softmaxRowsKernel(AttentionParams p, cons
   }
 }
 
+// softmaxRowsKernel for K % 8 == 0 with 16-byte aligned bias and mask rows: each lane holds NC chunks of 8
+// consecutive keys (chunk c = lane + 32 u), loaded and stored as 16-byte vectors.
+template <int NC>
+__global__ void __launch_bounds__(256) softmaxRowsVecKernel(AttentionParams p, const float* __restrict__ S, const bf* __restrict__ bias,
+                                                            const bf* __restrict__ mask, bf* __restrict__ P, float* __restrict__ lse,
+                                                            int64_t b0, int64_t nb) {
+  const int lane = threadIdx.x & 31;
+  const int64_t row = (blockIdx.x * 256ll + threadIdx.x) >> 5;  // (bb, h, i)
+  if (row >= nb * p.heads * p.q) return;
+  const int64_t i = row % p.q, h = (row / p.q) % p.heads, b = b0 + row / (p.q * p.heads);
+  const int64_t chunks = p.k / 8;
+  float x[NC][8];
+  float m = -INFINITY;
+#pragma unroll
+  for (int u = 0; u < NC; ++u) {
+    const int64_t c = lane + 32 * u;
+    if (c < chunks) {
+      const float4* sp = reinterpret_cast<const float4*>(S + row * p.k + c * 8);
+      float4 s0 = sp[0], s1 = sp[1];
+      x[u][0] = s0.x, x[u][1] = s0.y, x[u][2] = s0.z, x[u][3] = s0.w, x[u][4] = s1.x, x[u][5] = s1.y, x[u][6] = s1.z, x[u][7] = s1.w;
+      alignas(16) bf bb[8], mm[8];
+      if (p.hasBias) *reinterpret_cast<uint4*>(bb) = *reinterpret_cast<const uint4*>(bias + (h * p.q + i) * p.k + c * 8);
+      if (p.hasMask) *reinterpret_cast<uint4*>(mm) = *reinterpret_cast<const uint4*>(mask + b * p.k + c * 8);
+#pragma unroll
+      for (int e = 0; e < 8; ++e) {
+        float v = x[u][e] * p.scale;
+        if (p.hasBias) v += __bfloat162float(bb[e]);
+        if (p.hasMask) v += kMaskScale * (__bfloat162float(mm[e]) - 1.f);
+        x[u][e] = v;
+        m = fmaxf(m, v);
+      }
+    }
+  }
+  m = warpMax(m);
+  float l = 0.f;
+#pragma unroll
+  for (int u = 0; u < NC; ++u)
+    if (lane + 32 * u < chunks) {
+#pragma unroll
+      for (int e = 0; e < 8; ++e) l += expf(x[u][e] - m);
+    }
+  l = warpSum(l);
+  const float lr = m + logf(l);
+#pragma unroll
+  for (int u = 0; u < NC; ++u) {
+    const int64_t c = lane + 32 * u;
+    if (c < chunks) {
+      alignas(16) bf out[8];
+#pragma unroll
+      for (int e = 0; e < 8; ++e) out[e] = __float2bfloat16(expf(x[u][e] - lr));
+      *reinterpret_cast<uint4*>(P + row * p.k + c * 8) = *reinterpret_cast<const uint4*>(out);
+    }
+  }
+  if (lane == 0) lse[(b * p.heads + h) * p.q + i] = lr;
+}
+
 // outRaw = O (float32 [B, Q, H, D]) in bf16, out = sigmoid(g) O.
 __global__ void finishForwardKernel(AttentionParams p, const float* __restrict__ O, const bf* __restrict__ gate, bf* __restrict__ outRaw,
                                     bf* __restrict__ out, int64_t n) {
@@ -117,6 +173,40 @@ __global__ void prepKernel(AttentionParams p, const bf* __restrict__ dout, const
     acc += __bfloat162float(gr) * o;
   }
   delta[(b * p.heads + h) * p.q + i] = acc;
+}
+
+// prepKernel with 8 consecutive elements per thread (16-byte loads and stores); the G = D / 8 threads of one
+// (b, i, h) sum delta with shuffles (G a power of two <= 32; the launcher checks it and the 16-byte alignment).
+__global__ void __launch_bounds__(256) prepVecKernel(AttentionParams p, const bf* __restrict__ dout, const bf* __restrict__ outRaw,
+                                                     const bf* __restrict__ gate, bf* __restrict__ dO, bf* __restrict__ dgate,
+                                                     float* __restrict__ delta, int G) {
+  const int64_t t = blockIdx.x * 256ll + threadIdx.x;
+  const bool live = t < p.batch * p.q * p.heads * p.d / 8;
+  float acc = 0.f;
+  if (live) {
+    alignas(16) bf g8[8], o8[8], s8[8], d8[8], dg8[8];
+    *reinterpret_cast<uint4*>(g8) = reinterpret_cast<const uint4*>(dout)[t];
+    *reinterpret_cast<uint4*>(o8) = reinterpret_cast<const uint4*>(outRaw)[t];
+    if (p.hasGate) *reinterpret_cast<uint4*>(s8) = reinterpret_cast<const uint4*>(gate)[t];
+#pragma unroll
+    for (int u = 0; u < 8; ++u) {
+      float g = __bfloat162float(g8[u]), o = __bfloat162float(o8[u]);
+      if (p.hasGate) {
+        float sg = 1.f / (1.f + expf(-__bfloat162float(s8[u])));
+        dg8[u] = __float2bfloat16(g * o * sg * (1.f - sg));
+        g *= sg;
+      }
+      d8[u] = __float2bfloat16(g);
+      acc += __bfloat162float(d8[u]) * o;
+    }
+    reinterpret_cast<uint4*>(dO)[t] = *reinterpret_cast<const uint4*>(d8);
+    if (p.hasGate) reinterpret_cast<uint4*>(dgate)[t] = *reinterpret_cast<const uint4*>(dg8);
+  }
+  for (int off = G / 2; off > 0; off >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, off);
+  if (live && t % G == 0) {
+    const int64_t r = t / G, h = r % p.heads, bi = r / p.heads, i = bi % p.q, b = bi / p.q;
+    delta[(b * p.heads + h) * p.q + i] = acc;
+  }
 }
 
 // Thread per (h, i, j..j+V-1), looping over the chunk's batch rows: P, dS (bf16) and dbias += sum_b dS.
@@ -277,7 +367,11 @@ inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) 
     const bf* mask = static_cast<const bf*>(ptr.mask);
     float* lse = static_cast<float*>(ptr.lseW);
     const unsigned blocks = blocksFor(rows * 32, 256);
-    if (K <= 128) softmaxRowsKernel<4><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    const bool vec = K % 8 == 0 && (!p.hasBias || (reinterpret_cast<uintptr_t>(bias) & 15) == 0) &&
+                     (!p.hasMask || (reinterpret_cast<uintptr_t>(mask) & 15) == 0);
+    if (vec && K <= 256) softmaxRowsVecKernel<1><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    else if (vec && K <= 512) softmaxRowsVecKernel<2><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    else if (K <= 128) softmaxRowsKernel<4><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
     else if (K <= 256) softmaxRowsKernel<8><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
     else if (K <= 512) softmaxRowsKernel<16><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
     else softmaxRowsKernel<0><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
@@ -301,8 +395,20 @@ inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr)
   bf* dO = static_cast<bf*>(ptr.doutRaw);
   float* delta = static_cast<float*>(ptr.delta);
   PhaseTimer timer;
-  prepKernel<<<blocksFor(p.batch * Q * H, 256), 256, 0, stream()>>>(p, static_cast<const bf*>(ptr.dout), static_cast<const bf*>(ptr.outRaw),
-                                                                    static_cast<const bf*>(ptr.gate), dO, static_cast<bf*>(ptr.dgate), delta);
+  {
+    auto a16 = [](const void* x) { return (reinterpret_cast<uintptr_t>(x) & 15) == 0; };
+    const int G = static_cast<int>(D / 8);
+    const bool vec = D % 8 == 0 && G <= 32 && (G & (G - 1)) == 0 && a16(ptr.dout) && a16(ptr.outRaw) && a16(dO) &&
+                     (!p.hasGate || (a16(ptr.gate) && a16(ptr.dgate)));
+    if (vec)
+      prepVecKernel<<<blocksFor(p.batch * Q * HD / 8, 256), 256, 0, stream()>>>(p, static_cast<const bf*>(ptr.dout),
+                                                                                static_cast<const bf*>(ptr.outRaw),
+                                                                                static_cast<const bf*>(ptr.gate), dO,
+                                                                                static_cast<bf*>(ptr.dgate), delta, G);
+    else
+      prepKernel<<<blocksFor(p.batch * Q * H, 256), 256, 0, stream()>>>(p, static_cast<const bf*>(ptr.dout), static_cast<const bf*>(ptr.outRaw),
+                                                                        static_cast<const bf*>(ptr.gate), dO, static_cast<bf*>(ptr.dgate), delta);
+  }
   timer.mark("prep");
   const int64_t nbMax = chunkRows(p, 12);
   const size_t entries = static_cast<size_t>(nbMax * H * Q * K);
