@@ -80,8 +80,8 @@ for (const [mode, precision] of mmModes) {
 //   simt:     the SIMT kernels, every head dim (SF_ATTENTION_GEMM=0 SF_ATTENTION_TC=0).
 // Shapes: whole and partial 64-row tiles, odd sizes below the GEMM threshold or with K not a multiple of 8
 // (those rows check the fallback under every tag), K in (256, 512] and above 512 (the softmax kernel's
-// two-chunk and loop variants), head
-// widths 4 and 8 (the tiny model's), and each of bias / mask / gate alone and together.
+// two-chunk and loop variants), head widths 4 and 8 (the tiny model's), and each of bias / mask / gate
+// alone and together.
 type AttnCase = readonly [number, number, number, number, number, string];
 const attnCases: AttnCase[] = [
   [3, 150, 170, 2, 32, 'bmg'], [2, 64, 300, 4, 16, 'bmg'], [5, 33, 40, 3, 8, ''], [2, 130, 96, 2, 64, 'bmg'],
