@@ -22,7 +22,16 @@ export interface NativeCore {
   dispose(h: NativeHandle): void;
   isDisposed(h: NativeHandle): boolean;
   toDevice(h: NativeHandle, device: number): NativeHandle;
-  run(op: string, inputs: readonly (NativeHandle | null)[], attrs: NativeAttrs): (NativeHandle | null)[];
+  /** op: a name or an id from opId(). Fills the buffer bound by bindDescribeBuffer with the outputs' descriptions. */
+  run(op: string | number, inputs: readonly (NativeHandle | null)[], attrs: NativeAttrs): (NativeHandle | null)[];
+  /** The table index of an op (throws for an unknown name). */
+  opId(name: string): number;
+  /**
+   * Binds the Float64Array each run() fills with [count, then per output:
+   * dtype, device, rank, ...shape, or -1 for an absent output]; count is -1
+   * when the descriptions do not fit.
+   */
+  bindDescribeBuffer(buffer: Float64Array): void;
   memoryStats(): { liveTensors: number; liveStorages: number; hostBytes: number; deviceBytes: number };
   cudaInfo(): { compiled: boolean; usable: boolean; devices: number; cublasLt: boolean };
   opNames(): string[];

@@ -23,13 +23,22 @@ export class Tensor {
   /** Accumulated gradient of a leaf after backward(); owned by this tensor. */
   grad: Tensor | null = null;
 
-  /** Wraps a fresh native handle; registers it with the innermost scope. */
-  constructor(handle: NativeHandle, track = true) {
-    const d = native.describe(handle);
+  /**
+   * Wraps a fresh native handle; registers it with the innermost scope.
+   * Without a shape, dtype, device and shape are read from the core
+   * (describe); runOp passes those run() already reported.
+   */
+  constructor(handle: NativeHandle, track = true, dtypeCode = 0, deviceCode = 0, shape?: readonly number[]) {
     this.handle = handle;
-    this.dtype = DTYPES[d[0]];
-    this.device = DEVICES[d[1]];
-    this.shape = d.slice(2);
+    if (shape === undefined) {
+      const d = native.describe(handle);
+      dtypeCode = d[0];
+      deviceCode = d[1];
+      shape = d.slice(2);
+    }
+    this.dtype = DTYPES[dtypeCode];
+    this.device = DEVICES[deviceCode];
+    this.shape = shape;
     if (track) trackTensor(this);
   }
 
@@ -69,11 +78,15 @@ export class Tensor {
   }
   /** A view with another shape sharing the storage (-1 infers one axis). */
   reshape(shape: readonly number[]): Tensor {
-    return new Tensor(native.reshape(this.handle, shape));
+    const h = native.reshape(this.handle, shape);
+    // The native reshape validated the element count; a shape of plain
+    // non-negative integers (no -1 to infer) is the result's shape.
+    for (const d of shape) if (!Number.isInteger(d) || d < 0) return new Tensor(h);
+    return new Tensor(h, true, DTYPE_CODES[this.dtype], DEVICE_CODES[this.device], shape.slice());
   }
   /** A second handle to the same storage, owned by the caller and not tracked by scopes. */
   alias(): Tensor {
-    return new Tensor(native.reshape(this.handle, this.shape), false);
+    return new Tensor(native.reshape(this.handle, this.shape), false, DTYPE_CODES[this.dtype], DEVICE_CODES[this.device], this.shape);
   }
   to(device: DeviceName): Tensor {
     return new Tensor(native.toDevice(this.handle, DEVICE_CODES[device]));
@@ -88,6 +101,11 @@ export class Tensor {
   toString(): string {
     return `Tensor(${this.dtype}[${this.shape.join(',')}]@${this.device})`;
   }
+}
+
+/** A tracked Tensor for a handle whose dtype, device and shape are already known (runOp). */
+export function tensorFromDescription(handle: NativeHandle, dtypeCode: number, deviceCode: number, shape: readonly number[]): Tensor {
+  return new Tensor(handle, true, dtypeCode, deviceCode, shape);
 }
 
 export interface TensorOptions {

@@ -14,6 +14,11 @@
 
 namespace sf {
 bool cublasLtCompiled();
+// Op ids (ops_table.cpp): an op's index in the table, resolved once per name.
+size_t findOpId(const std::string& name);
+size_t opIdChecked(double id);
+OpFn opAt(size_t id);
+const char* opNameAt(size_t id);
 }
 
 using namespace sf;
@@ -275,7 +280,7 @@ Attrs readAttrs(napi_env env, napi_value obj) {
     napi_valuetype vt;
     ok(env, napi_typeof(env, v, &vt), "typeof attribute");
     bool isArray = false;
-    napi_is_array(env, v, &isArray);
+    if (vt == napi_object) napi_is_array(env, v, &isArray);
     if (vt == napi_number) attrs.num[key] = num(env, v);
     else if (vt == napi_boolean) {
       bool b;
@@ -287,13 +292,97 @@ Attrs readAttrs(napi_env env, napi_value obj) {
   return attrs;
 }
 
-// run(name, inputs (handles or null), attrs): outputs as handles (null for
-// an output the op did not produce).
+// Per-environment state (one per main thread / worker): the Float64Array
+// that run() fills with its outputs' descriptions, so the TS side builds its
+// Tensors without a describe() call per output.
+struct EnvState {
+  napi_ref describeRef = nullptr;
+  double* describe = nullptr;
+  size_t describeLen = 0;
+};
+
+EnvState* envState(napi_env env) {
+  void* data = nullptr;
+  napi_get_instance_data(env, &data);
+  return static_cast<EnvState*>(data);
+}
+
+// Writes [count, then per output: dtype, device, rank, ...shape (an absent
+// output: -1)] into the bound buffer; count is -1 when it does not fit (the
+// caller then falls back to describe()).
+void writeDescriptions(napi_env env, const Tensors& out) {
+  EnvState* st = envState(env);
+  if (!st || !st->describe) return;
+  double* b = st->describe;
+  size_t need = 1;
+  for (const Tensor& t : out) need += t.defined() ? 3 + t.shape.size() : 1;
+  if (need > st->describeLen) {
+    if (st->describeLen > 0) b[0] = -1;
+    return;
+  }
+  size_t p = 0;
+  b[p++] = static_cast<double>(out.size());
+  for (const Tensor& t : out) {
+    if (!t.defined()) {
+      b[p++] = -1;
+      continue;
+    }
+    b[p++] = static_cast<int>(t.dtype);
+    b[p++] = static_cast<int>(t.device);
+    b[p++] = static_cast<double>(t.shape.size());
+    for (int64_t d : t.shape) b[p++] = static_cast<double>(d);
+  }
+}
+
+// bindDescribeBuffer(f64): the buffer run() writes its output descriptions into.
+napi_value BindDescribeBuffer(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    auto a = args(env, info, 1);
+    napi_typedarray_type type;
+    size_t length;
+    void* data;
+    napi_value ab;
+    size_t offset;
+    ok(env, napi_get_typedarray_info(env, a[0], &type, &length, &data, &ab, &offset), "read describe buffer");
+    if (type != napi_float64_array) throw CoreError("bindDescribeBuffer: expected a Float64Array");
+    EnvState* st = envState(env);
+    if (!st) {
+      st = new EnvState();
+      ok(env, napi_set_instance_data(env, st, [](napi_env e, void* d, void*) {
+        EnvState* s = static_cast<EnvState*>(d);
+        if (s->describeRef) napi_delete_reference(e, s->describeRef);
+        delete s;
+      }, nullptr), "set instance data");
+    }
+    if (st->describeRef) napi_delete_reference(env, st->describeRef);
+    ok(env, napi_create_reference(env, a[0], 1, &st->describeRef), "keep describe buffer");
+    st->describe = static_cast<double*>(data);
+    st->describeLen = length;
+    return undefinedValue(env);
+  });
+}
+
+// opId(name): the index of an op in the table (run accepts it in place of the name).
+napi_value OpId(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    auto a = args(env, info, 1);
+    return mkNum(env, static_cast<double>(findOpId(str(env, a[0]))));
+  });
+}
+
+// run(name or op id, inputs (handles or null), attrs): outputs as handles
+// (null for an output the op did not produce).
 napi_value Run(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
-    auto a = args(env, info, 3);
-    std::string name = str(env, a[0]);
-    OpFn fn = findOp(name);
+    napi_value a[3];
+    size_t got = 3;
+    ok(env, napi_get_cb_info(env, info, &got, a, nullptr, nullptr), "get arguments");
+    if (got < 3) throw JsError("native binding: expected 3 arguments, got " + std::to_string(got));
+    napi_valuetype nameType;
+    ok(env, napi_typeof(env, a[0], &nameType), "typeof op");
+    size_t id = nameType == napi_number ? opIdChecked(num(env, a[0])) : findOpId(str(env, a[0]));
+    const char* name = opNameAt(id);
+    OpFn fn = opAt(id);
     uint32_t n = 0;
     ok(env, napi_get_array_length(env, a[1], &n), "read inputs");
     Tensors in(n);
@@ -303,12 +392,13 @@ napi_value Run(napi_env env, napi_callback_info info) {
       napi_valuetype vt;
       ok(env, napi_typeof(env, e, &vt), "typeof input");
       if (vt == napi_null || vt == napi_undefined) continue;
-      in[i] = tensorOf(env, e, name.c_str());
+      in[i] = tensorOf(env, e, name);
     }
     Tensors out = fn(in, readAttrs(env, a[2]));
     napi_value arr;
     ok(env, napi_create_array_with_length(env, out.size(), &arr), "create outputs");
     for (size_t i = 0; i < out.size(); ++i) ok(env, napi_set_element(env, arr, i, wrap(env, out[i])), "set output");
+    writeDescriptions(env, out);
     return arr;
   });
 }
@@ -467,6 +557,7 @@ NAPI_MODULE_INIT() {
       {"eventRecord", EventRecord},       {"eventSynchronize", EventSynchronize}, {"streamWaitEvent", StreamWaitEvent},
       {"eventElapsed", EventElapsed},     {"synchronize", Synchronize},         {"pinnedBuffer", PinnedBuffer},
       {"copyToHostAsync", CopyToHostAsync}, {"copyFromHostAsync", CopyFromHostAsync}, {"poisonDevicePool", PoisonDevicePool},
+      {"opId", OpId},                     {"bindDescribeBuffer", BindDescribeBuffer},
   };
   for (const Fn& f : fns) {
     napi_value fn;

@@ -75,11 +75,24 @@ static const OpEntry kOps[] = {
     {"adam_swa_step", opAdamSwaStep},
 };
 
-OpFn findOp(const std::string& name) {
-  for (const OpEntry& e : kOps)
-    if (name == e.name) return e.fn;
+static constexpr size_t kOpCount = sizeof(kOps) / sizeof(kOps[0]);
+
+size_t findOpId(const std::string& name) {
+  for (size_t i = 0; i < kOpCount; ++i)
+    if (name == kOps[i].name) return i;
   throw CoreError("no op named '" + name + "'");
 }
+
+size_t opIdChecked(double id) {
+  if (!(id >= 0 && id < static_cast<double>(kOpCount)) || id != static_cast<double>(static_cast<size_t>(id)))
+    throw CoreError("no op with id " + std::to_string(id));
+  return static_cast<size_t>(id);
+}
+
+OpFn opAt(size_t id) { return kOps[id].fn; }
+const char* opNameAt(size_t id) { return kOps[id].name; }
+
+OpFn findOp(const std::string& name) { return kOps[findOpId(name)].fn; }
 
 std::vector<std::string> opNames() {
   std::vector<std::string> names;
