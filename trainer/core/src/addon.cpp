@@ -84,7 +84,12 @@ double num(napi_env env, napi_value v) {
   return d;
 }
 std::string str(napi_env env, napi_value v) {
+  // Short strings (op names, attribute keys and values) in one call.
+  char small[64];
   size_t len = 0;
+  ok(env, napi_get_value_string_utf8(env, v, small, sizeof(small), &len), "read string");
+  if (len + 1 < sizeof(small)) return std::string(small, len);
+  len = 0;
   ok(env, napi_get_value_string_utf8(env, v, nullptr, 0, &len), "read string");
   std::string s(len, '\0');
   ok(env, napi_get_value_string_utf8(env, v, s.data(), len + 1, &len), "read string");
