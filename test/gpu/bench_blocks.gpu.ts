@@ -82,6 +82,10 @@ let sampled = 0;
 let profile: Map<string, { ms: number; n: number }> | null = null;
 {
   const n = native as unknown as Record<string, (...a: unknown[]) => unknown>;
+  // run() takes an op name or a table id (runOp resolves names to ids once): label ids by name
+  const idToName = new Map<number, string>();
+  if (typeof n.opId === 'function') for (const op of native.opNames()) idToName.set(n.opId(op) as number, op);
+  const opLabel = (op: unknown): string => (typeof op === 'number' ? (idToName.get(op) ?? `op#${op}`) : String(op));
   const synchronize = native.synchronize.bind(native);
   for (const name of ['run', 'fromTypedArray', 'toDevice']) {
     if (typeof n[name] !== 'function') continue;
@@ -96,7 +100,7 @@ let profile: Map<string, { ms: number; n: number }> | null = null;
       const r = orig(...a);
       if (profile) {
         if (device === 'cuda') synchronize();
-        const key = name === 'run' ? String(a[0]) : name;
+        const key = name === 'run' ? opLabel(a[0]) : name;
         const e = profile.get(key) ?? { ms: 0, n: 0 };
         e.ms += performance.now() - t0;
         e.n++;
