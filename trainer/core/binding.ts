@@ -35,7 +35,8 @@ export interface NativeCore {
   memoryStats(): { liveTensors: number; liveStorages: number; hostBytes: number; deviceBytes: number };
   cudaInfo(): { compiled: boolean; usable: boolean; devices: number; cublasLt: boolean };
   opNames(): string[];
-  streamCreate(): number;
+  /** A non-blocking stream; priority 0 (default) is the lowest, higher numbers are scheduled first (clamped to the device range). */
+  streamCreate(priority?: number): number;
   streamDestroy(id: number): void;
   streamSetCurrent(id: number): void;
   streamCurrent(): number;

@@ -448,7 +448,18 @@ napi_value OpNames(napi_env env, napi_callback_info) {
 }
 
 // Streams and events: integer ids.
-napi_value StreamCreate(napi_env env, napi_callback_info) { return guard(env, [&] { return mkNum(env, streamCreate()); }); }
+// streamCreate(priority?): 0 (default) the lowest priority, higher numbers more urgent.
+napi_value StreamCreate(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    size_t argc = 1;
+    napi_value a[1];
+    ok(env, napi_get_cb_info(env, info, &argc, a, nullptr, nullptr), "get arguments");
+    napi_valuetype t = napi_undefined;
+    if (argc >= 1) ok(env, napi_typeof(env, a[0], &t), "typeof");
+    int priority = t == napi_number ? static_cast<int>(num(env, a[0])) : 0;
+    return mkNum(env, streamCreate(priority));
+  });
+}
 napi_value StreamDestroy(napi_env env, napi_callback_info info) {
   return guard(env, [&] { streamDestroy(static_cast<int>(num(env, args(env, info, 1)[0]))); return undefinedValue(env); });
 }

@@ -23,7 +23,8 @@ void memcpyAsync(void* dst, const void* src, size_t bytes, int kind, bool sync);
 void memsetAsync(void* dst, int value, size_t bytes);
 
 // Streams and events, addressed by small integer ids (0 = the default stream).
-int streamCreate();
+// priority: 0 the default (lowest), > 0 higher (clamped to the device range).
+int streamCreate(int priority = 0);
 void streamDestroy(int id);
 void streamSetCurrent(int id);
 int streamCurrent();

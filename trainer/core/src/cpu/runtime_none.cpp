@@ -23,7 +23,7 @@ void* pinnedAlloc(size_t bytes) {
 void pinnedFree(void* p) { std::free(p); }
 void memcpyAsync(void*, const void*, size_t, int, bool) { throw noCuda("memcpy"); }
 void memsetAsync(void*, int, size_t) { throw noCuda("memset"); }
-int streamCreate() { throw noCuda("streamCreate"); }
+int streamCreate(int) { throw noCuda("streamCreate"); }
 void streamDestroy(int) { throw noCuda("streamDestroy"); }
 void streamSetCurrent(int id) {
   if (id != 0) throw noCuda("streamSetCurrent");

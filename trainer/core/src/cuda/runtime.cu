@@ -102,10 +102,17 @@ void memsetAsync(void* dst, int value, size_t bytes) {
   check(cudaMemsetAsync(dst, value, bytes, streamOf(gCurrent)), "cudaMemsetAsync");
 }
 
-int streamCreate() {
+int streamCreate(int priority) {
   requireCuda("streamCreate");
+  // CUDA counts priorities downwards (greatest = most urgent, a negative
+  // number); ours count upwards from 0, the default and lowest.
+  int least = 0, greatest = 0;
+  check(cudaDeviceGetStreamPriorityRange(&least, &greatest), "cudaDeviceGetStreamPriorityRange");
+  int cudaPriority = least - priority;
+  if (cudaPriority < greatest) cudaPriority = greatest;
+  if (cudaPriority > least) cudaPriority = least;
   cudaStream_t s;
-  check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate");
+  check(cudaStreamCreateWithPriority(&s, cudaStreamNonBlocking, cudaPriority), "cudaStreamCreate");
   std::lock_guard<std::mutex> hold(gTablesLock);
   gStreams[gNextStream] = s;
   return gNextStream++;
