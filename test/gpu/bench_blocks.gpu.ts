@@ -20,7 +20,8 @@
 // the error and the bench goes on; everything the row made is freed and the
 // live bytes are checked against the baseline.
 //
-// Modes: fp32 (everything float32) and bf16 (runtime trunkDtype 'bfloat16':
+// Modes: fp32 (everything float32), bf16+shadow (bf16 with the optimizer's bf16
+// weight copies set, as in pretrain; block rows, BLOCK_MODES) and bf16 (runtime trunkDtype 'bfloat16':
 // bf16 trunk, fp32 masters / structure module / heads / losses); the full
 // step also with checkpointBlocks (OpenFold blocks_per_ckpt = 1). A mode the
 // runtime does not offer prints "not available".
@@ -35,7 +36,7 @@
 // BLOCKS_SCALE=small: full widths at small shapes (N_res 32, 16 MSA rows, 64 extra).
 import { native } from '../../trainer/core/binding.ts';
 import { cudaInfo, memoryStats, tensor, type DeviceName, type Tensor } from '../../trainer/core/tensor.ts';
-import { Tape, add, gradientOf, keep, noGrad, recordOn, scope } from '../../trainer/autograd/index.ts';
+import { Tape, add, cast, gradientOf, keep, noGrad, recordOn, scope } from '../../trainer/autograd/index.ts';
 import { replay } from '../../trainer/autograd/tape.ts';
 import { Rng } from '../../features/rng.ts';
 import { loadConfig } from '../../trainer/model/config.ts';
@@ -164,9 +165,13 @@ function runtimeOf(mode: string): ModelRuntime | null {
   return rt;
 }
 
-function paramsFor(filter: (s: ParamSpec) => boolean): ParamStore {
+function paramsFor(filter: (s: ParamSpec) => boolean, mode = ''): ParamStore {
   const specs = modelParamSpec(config).filter(filter);
-  return ParamStore.fromValues(specs, initParams(specs, 1), 'float32', device);
+  const store = ParamStore.fromValues(specs, initParams(specs, 1), 'float32', device);
+  // '+shadow': bf16 copies of the weights as the fused optimizer leaves them in
+  // pretrain (no weight casts in the forward; gradients still reach the fp32 masters)
+  if (mode.includes('shadow')) for (const [name, t] of store.tensors) store.setShadow(name, noGrad(() => cast(t, 'bfloat16')));
+  return store;
 }
 
 function clearGrads(params: ParamStore): void {
@@ -306,7 +311,7 @@ function msaBlockRow(name: 'evoformer' | 'extra', mode: string): void {
   if (!rt0) { rows.push({ name, mode, note: 'not available (runtime has no trunkDtype)' }); printRow(rows[rows.length - 1]!); return; }
   bench(name, mode, repeats, 1, () => {
     const prefix = name === 'evoformer' ? 'evoformer.blocks.0.' : 'extra_msa_stack.blocks.0.';
-    const params = paramsFor((s) => s.name.startsWith(prefix));
+    const params = paramsFor((s) => s.name.startsWith(prefix), mode);
     const rt = trunkRuntime(rt0);
     const dtype = rt.place.dtype as 'float32' | 'bfloat16';
     const rows_ = name === 'evoformer' ? shapes.nMsa : shapes.nExtra;
@@ -339,7 +344,7 @@ function templateRow(mode: string): void {
   if (!rt0) { rows.push({ name: 'template', mode, note: 'not available (runtime has no trunkDtype)' }); printRow(rows[rows.length - 1]!); return; }
   bench('template', mode, repeats, 1, () => {
     const prefix = 'template_embedder.template_pair_stack.';
-    const params = paramsFor((s) => s.name.startsWith(`${prefix}blocks.0.`) || s.name.startsWith(`${prefix}layer_norm.`));
+    const params = paramsFor((s) => s.name.startsWith(`${prefix}blocks.0.`) || s.name.startsWith(`${prefix}layer_norm.`), mode);
     const rt = trunkRuntime(rt0);
     const dtype = rt.place.dtype as 'float32' | 'bfloat16';
     const n = shapes.nRes;
@@ -440,7 +445,7 @@ function fullRows(): void {
 
 console.log(`# bench_blocks: device ${device}, scale ${scale}${tiny ? ' (tiny widths)' : ''}; shapes ${JSON.stringify(shapes)}; repeats ${repeats} (full ${fullRepeats}); budget ${budgetMs / 1000} s`);
 console.log(['block', 'mode', 'fwd ms', 'fwd+bwd ms', 'best', 'reps', 'peak GiB', 'OpenFold fwd+bwd ms (H200)', 'note'].join('\t'));
-for (const mode of ['fp32', 'bf16']) {
+for (const mode of (process.env.BLOCK_MODES ?? 'fp32,bf16,bf16+shadow').split(',').map((x) => x.trim())) {
   if (blocks.has('evoformer')) msaBlockRow('evoformer', mode);
   if (blocks.has('extra')) msaBlockRow('extra', mode);
   if (blocks.has('template')) templateRow(mode);
@@ -449,7 +454,7 @@ if (blocks.has('structure')) structureRow();
 if (blocks.has('full')) fullRows();
 // ours / OpenFold for the comparable rows (OpenFold's figures are bf16 autocast)
 const COMPARE: [string, string, number, string][] = [
-  ['evoformer', 'bf16', 22.1, 'eager'], ['evoformer', 'bf16', 12.0, 'torch.compile'], ['extra', 'bf16', 47.7, 'eager'], ['template', 'bf16', 57.9, 'eager'],
+  ['evoformer', 'bf16', 22.1, 'eager'], ['evoformer', 'bf16', 12.0, 'torch.compile'], ['evoformer', 'bf16+shadow', 12.0, 'torch.compile'], ['extra', 'bf16+shadow', 47.7, 'eager'], ['extra', 'bf16', 47.7, 'eager'], ['template', 'bf16', 57.9, 'eager'],
   ['full r1', 'bf16+ckpt', 2100, 'ckpt'], ['full r4', 'bf16+ckpt', 3390, 'ckpt'], ['full r1', 'bf16', 1870, 'no ckpt'], ['full r4', 'bf16', 3270, 'no ckpt'],
 ];
 console.log(`# ours / OpenFold (fwd+bwd median; < 1 is faster)${device !== 'cuda' || scale !== 'full' ? ' -- DRY RUN, not comparable' : ''}:`);
