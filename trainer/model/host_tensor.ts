@@ -10,6 +10,7 @@ import { runOpAll } from '../core/ops.ts';
 
 /** The values of a numeric feature as JS numbers (int64 converted exactly where it fits). */
 export function hostNumbers(t: NumericTensor): Float64Array {
+  if (!(t.data instanceof BigInt64Array)) return new Float64Array(t.data); // native conversion, no JS loop
   const out = new Float64Array(t.data.length);
   const data = t.data as ArrayLike<number | bigint>;
   for (let i = 0; i < out.length; i++) out[i] = Number(data[i]!);
@@ -43,12 +44,14 @@ export interface TensorPlacement {
 
 /** A float core tensor of a host array. */
 export function floatTensor(a: HostArray, p: TensorPlacement): Tensor {
-  return tensor(a.data, a.shape, { dtype: p.dtype, device: p.device });
+  // float32: the native typed-array conversion (the same round-to-nearest as Float32Array.from, without the iterator)
+  const values = p.dtype === 'float32' ? new Float32Array(a.data) : a.data;
+  return tensor(values, a.shape, { dtype: p.dtype, device: p.device });
 }
 
 /** An int32 core tensor of a host array of integers. */
 export function indexTensor(a: HostArray, device: DeviceName): Tensor {
-  return tensor(a.data, a.shape, { dtype: 'int32', device });
+  return tensor(new Int32Array(a.data), a.shape, { dtype: 'int32', device });
 }
 
 /** A float tensor of `shape` filled with `value`, made on the device (no host array). */

@@ -14,10 +14,15 @@ export function passSlice(t: NumericTensor, k: number): HostArray {
   const passes = t.shape[0]!;
   if (!(k >= 0 && k < passes)) throw new RangeError(`forward pass ${k} out of range (${passes} in the batch)`);
   const per = t.data.length / passes;
+  const shape = t.shape.slice(1);
+  const data = t.data;
+  if (!(data instanceof BigInt64Array)) {
+    // one native typed-array conversion (same values as Number() per element), no JS loop
+    return { shape, data: new Float64Array(data.subarray(k * per, (k + 1) * per)) };
+  }
   const out = new Float64Array(per);
-  const data = t.data as ArrayLike<number | bigint>;
   for (let i = 0; i < per; i++) out[i] = Number(data[k * per + i]!);
-  return { shape: t.shape.slice(1), data: out };
+  return { shape, data: out };
 }
 
 /** IterationFeatures over a feature dict whose tensors carry the recycling axis first. */
