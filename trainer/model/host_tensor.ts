@@ -7,6 +7,7 @@
 import type { NumericTensor } from '../../features/tensor.ts';
 import { tensor, type DType, type DeviceName, type Tensor } from '../core/tensor.ts';
 import { runOpAll } from '../core/ops.ts';
+import { cast } from '../autograd/index.ts';
 
 /** The values of a numeric feature as JS numbers (int64 converted exactly where it fits). */
 export function hostNumbers(t: NumericTensor): Float64Array {
@@ -21,6 +22,14 @@ export function hostNumbers(t: NumericTensor): Float64Array {
 export interface HostArray {
   shape: number[];
   data: Float64Array;
+  /**
+   * The same values already as a core tensor of `shape` (float32 for float
+   * features, int32 for integer ones), owned by whoever made the batch
+   * (trainer/train/batch_features.ts deviceBatchFeatures): floatTensor /
+   * indexTensor then make a new handle of it on the device (a cast or a view)
+   * instead of converting and uploading `data`.
+   */
+  tensor?: Tensor;
 }
 
 export function hostArray(t: NumericTensor): HostArray {
@@ -44,6 +53,8 @@ export interface TensorPlacement {
 
 /** A float core tensor of a host array. */
 export function floatTensor(a: HostArray, p: TensorPlacement): Tensor {
+  // the batch's float32 tensor: a device cast (float32 -> bf16 rounds as the host path does: float64 -> float32 -> bf16)
+  if (a.tensor !== undefined && a.tensor.device === p.device && a.tensor.dtype === 'float32') return cast(a.tensor, p.dtype);
   // float32: the native typed-array conversion (the same round-to-nearest as Float32Array.from, without the iterator)
   const values = p.dtype === 'float32' ? new Float32Array(a.data) : a.data;
   return tensor(values, a.shape, { dtype: p.dtype, device: p.device });
@@ -51,6 +62,7 @@ export function floatTensor(a: HostArray, p: TensorPlacement): Tensor {
 
 /** An int32 core tensor of a host array of integers. */
 export function indexTensor(a: HostArray, device: DeviceName): Tensor {
+  if (a.tensor !== undefined && a.tensor.device === device && a.tensor.dtype === 'int32') return cast(a.tensor, 'int32');
   return tensor(new Int32Array(a.data), a.shape, { dtype: 'int32', device });
 }
 
