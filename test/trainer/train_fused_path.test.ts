@@ -100,3 +100,11 @@ test("DeviceOptimizer: one step updates the store's master weights in place and 
     params.dispose();
   }
 });
+
+test('the fused path with the features as packed device inputs (deviceFeatures) repeats its losses bit for bit', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'train-devfeatures-'));
+  const r = await pretrain(options(out, 'fused', { deviceFeatures: true }));
+  assert.equal(r.steps, 3);
+  assert.equal(fusedFp32Losses.length, 3);
+  assert.deepEqual(r.losses, fusedFp32Losses);
+});

@@ -20,7 +20,7 @@ import { trainingRuntime, type RuntimeOptions } from '../model/runtime.ts';
 import { memoryStats } from '../core/tensor.ts';
 import type { LossBreakdown } from '../model/alphafold_loss.ts';
 import type { IterationFeatures } from '../model/alphafold.ts';
-import { batchFeatures } from './batch_features.ts';
+import { batchFeatures, deviceBatchFeatures } from './batch_features.ts';
 import { CHECKPOINT_FORMAT, encodeCheckpoint, latestCheckpoint, restoreSlots, writeCheckpoint, type CheckpointState, type WriteObserver } from './checkpoint.ts';
 import { learningRate } from './lr_schedule.ts';
 import { MetricsLog, type StepRecord } from './metrics_log.ts';
@@ -58,6 +58,13 @@ export interface PretrainOptions {
   optimizer?: 'fused' | 'host';
   /** Stop as a signal would (finish the step, checkpoint) once this many seconds have passed since the start. */
   timeLimitS?: number;
+  /**
+   * The batch's features reach the model as tensors on o.place.device made from two packed uploads
+   * (batch_features.ts deviceBatchFeatures: all float features in one float32 tensor, all integer ones in
+   * one int32 tensor, slice + reshape per feature and pass) instead of one upload per feature and pass.
+   * Bit-identical losses (test/trainer/train_batch_features.test.ts). Default off until checked on the GPU.
+   */
+  deviceFeatures?: boolean;
 }
 
 export interface PretrainSummary {
@@ -233,8 +240,11 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       // consumed before a resume (ready-first overtook it): already trained on
       if (consumedAhead.has(sampleStep)) continue;
       // the host time the model spends getting its inputs (slices of the packed batch)
-      const slices = batchFeatures(batch.layout, batch.bytes);
       let featureMs = 0;
+      const t0Features = performance.now();
+      const deviceInputs = o.deviceFeatures ? deviceBatchFeatures(batch.layout, batch.bytes, o.place.device) : undefined;
+      const slices = deviceInputs ? deviceInputs.features : batchFeatures(batch.layout, batch.bytes);
+      featureMs += performance.now() - t0Features;
       const f: IterationFeatures = (name, k) => {
         const t0 = performance.now();
         try {
@@ -273,6 +283,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
         gradNorm = report.gradNorm;
         bd = fb.breakdown;
       }
+      deviceInputs?.dispose(); // stream-ordered frees, after the step's kernels
       step += 1;
       markConsumed(sampleStep);
       const bookStart = performance.now();
