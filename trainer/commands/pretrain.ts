@@ -63,6 +63,8 @@ pLDDT) while training goes on.
                         master weights, structure module and losses) or fp32 (the CPU's only mode)
   --checkpoint-blocks B on (default on cuda: every Evoformer / extra-MSA / template block
                         re-run at backward) or off
+  --device-features F   on (default on cuda: the batch's features uploaded as two packed tensors,
+                        float32 and int32, sliced per feature on the device) or off (one upload per feature)
   --profile             cuda: synchronise at every phase boundary (exact phase times, no overlap)
   --breakdown           print the per-step time breakdown table at the end (always on cuda)
   --time-limit S        stop after S seconds as SIGINT would (finish the step, checkpoint)
@@ -96,7 +98,7 @@ export const pretrainCommand: Command = {
       device: { type: 'string' }, steps: { type: 'string' }, resume: { type: 'boolean' }, 'eval-every': { type: 'string' },
       'checkpoint-every': { type: 'string' }, seed: { type: 'string' }, crop: { type: 'string' }, order: { type: 'string' },
       'ema-decay': { type: 'string' }, json: { type: 'boolean' }, precision: { type: 'string' },
-      'checkpoint-blocks': { type: 'string' }, profile: { type: 'boolean' }, breakdown: { type: 'boolean' },
+      'checkpoint-blocks': { type: 'string' }, 'device-features': { type: 'string' }, profile: { type: 'boolean' }, breakdown: { type: 'boolean' },
       'time-limit': { type: 'string' }, 'loader-workers': { type: 'string' },
     });
     const v = parsed.values;
@@ -132,6 +134,8 @@ export const pretrainCommand: Command = {
     if (precision !== 'bf16' && precision !== 'fp32') throw new UsageError(`--precision must be bf16 or fp32, got '${precision}'`);
     const blocks = optionalString(v, 'checkpoint-blocks') ?? (device === 'cuda' ? 'on' : 'off');
     if (blocks !== 'on' && blocks !== 'off') throw new UsageError(`--checkpoint-blocks must be on or off, got '${blocks}'`);
+    const deviceFeatures = optionalString(v, 'device-features') ?? (device === 'cuda' ? 'on' : 'off');
+    if (deviceFeatures !== 'on' && deviceFeatures !== 'off') throw new UsageError(`--device-features must be on or off, got '${deviceFeatures}'`);
     const timeLimit = optionalInteger(v, 'time-limit', 1);
     train.loaderWorkers = optionalInteger(v, 'loader-workers', 1)
       ?? (device === 'cuda' ? Math.max(4, Math.min(12, availableParallelism() - 4)) : train.loaderWorkers);
@@ -153,6 +157,7 @@ export const pretrainCommand: Command = {
     const summary = await pretrain({
       dataDir: resolve(dataDir), valDir: valDir ? resolve(valDir) : undefined, outDir, preset,
       place: { dtype: 'float32', device }, train, resume: v.resume === true, runtime, profile: v.profile === true,
+      deviceFeatures: deviceFeatures === 'on',
       ...(timeLimit !== undefined ? { timeLimitS: timeLimit } : {}),
     });
     if (device === 'cuda' || v.breakdown === true) log(formatBreakdown(summary.breakdown));

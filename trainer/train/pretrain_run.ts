@@ -17,6 +17,7 @@ import { initParams } from '../model/param_init.ts';
 import { modelParamSpec } from '../model/param_spec.ts';
 import { ParamStore } from '../model/params.ts';
 import { trainingRuntime, type RuntimeOptions } from '../model/runtime.ts';
+import { native } from '../core/binding.ts';
 import { memoryStats } from '../core/tensor.ts';
 import type { LossBreakdown } from '../model/alphafold_loss.ts';
 import type { IterationFeatures } from '../model/alphafold.ts';
@@ -91,9 +92,16 @@ function runIdentity(o: PretrainOptions): Record<string, unknown> {
   return id;
 }
 
+/** The training stream's priority (clamped by the core to the device's most urgent). */
+const TRAINING_STREAM_PRIORITY = 100;
+
 export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   const started = performance.now();
   const say = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  // CUDA: the training step on a stream of the highest priority, before anything
+  // touches the device, so that the evaluation worker's kernels (its own stream,
+  // the default and lowest priority) yield the SMs to it.
+  if (o.place.device === 'cuda') native.streamSetCurrent(native.streamCreate(TRAINING_STREAM_PRIORITY));
   const t = o.train;
   const ckptDir = join(o.outDir, CHECKPOINT_DIR);
   const metricsPath = join(o.outDir, METRICS_FILE);
