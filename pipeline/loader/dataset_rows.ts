@@ -8,6 +8,7 @@ import { INDEX_FILE, readIndex, type IndexRow } from '../dataset/index_file.ts';
 import { SHARDS_DIR } from '../dataset/shard_set.ts';
 import type { FeatureDict } from '../../features/tensor.ts';
 import type { SamplerEntry } from './sampler.ts';
+import type { RowLocation } from './sample_task.ts';
 
 export class DatasetRows {
   private readonly files = new Map<string, FeatureFile>();
@@ -33,16 +34,22 @@ export class DatasetRows {
     }));
   }
 
-  /** The stored features of a chain, backed by a SharedArrayBuffer. */
-  features(chainId: string): FeatureDict {
+  /** Where a chain's row is stored (what the loader's workers read). */
+  location(chainId: string): RowLocation {
     const entry = this.index.get(chainId);
     if (entry === undefined) throw new RangeError(`chain ${chainId} is not in ${join(this.datasetDir, INDEX_FILE)}`);
-    let file = this.files.get(entry.shard);
+    return { file: join(this.datasetDir, SHARDS_DIR, entry.shard), row: entry.row };
+  }
+
+  /** The stored features of a chain, backed by a SharedArrayBuffer. */
+  features(chainId: string): FeatureDict {
+    const { file: path, row } = this.location(chainId);
+    let file = this.files.get(path);
     if (file === undefined) {
-      file = openFeatureFile(join(this.datasetDir, SHARDS_DIR, entry.shard));
-      this.files.set(entry.shard, file);
+      file = openFeatureFile(path);
+      this.files.set(path, file);
     }
-    return file.row(entry.row, { shared: true }).features;
+    return file.row(row, { shared: true }).features;
   }
 
   close(): void {

@@ -1,10 +1,13 @@
 // The message types between the loader and its worker threads.
-import type { FeatureDict } from '../../features/tensor.ts';
 import type { PerStepConfig } from '../../features/transforms/config.ts';
 
 export interface SampleTask {
-  /** Stored chain features; their typed arrays live in a SharedArrayBuffer. */
-  features: FeatureDict;
+  /**
+   * Where the stored chain lives: the worker reads the row itself (one
+   * positioned read), so the loader's thread (the trainer's) does no I/O or
+   * copying per sample.
+   */
+  source: RowLocation;
   seed: number;
   /** Forward passes of this step (from the sampler's global stream). */
   passes: number;
@@ -16,4 +19,10 @@ export interface SampleTask {
   extraDelayMs: number;
   /** Make the worker thread die on this sample (fault-injection tests only). */
   crashWorker: boolean;
+}
+
+/** A stored row: its feature file (an absolute path) and its index there. */
+export interface RowLocation {
+  file: string;
+  row: number;
 }

@@ -133,7 +133,7 @@ export class TrainingLoader implements AsyncIterable<LoadedBatch> {
     const { stragglerRate, stragglerMs, crashSamples } = this.options.faults;
     const slow = stragglerRate > 0 && uniform(this.sampler.config.seed, STREAM_STRAGGLER, sample.globalIndex) < stragglerRate;
     const task: SampleTask = {
-      features: this.rows.features(sample.chainId),
+      source: this.rows.location(sample.chainId),
       seed: sample.seed,
       passes: sample.forwardPasses,
       config: this.options.perStep,
@@ -143,10 +143,12 @@ export class TrainingLoader implements AsyncIterable<LoadedBatch> {
     const buffer = (await this.pool.run(task, { signal })) as ArrayBuffer;
     const bytes = new Uint8Array(buffer);
     const p = this.options.perStep;
-    const layout = makeBatchLayout(
-      { passes: p.maxPasses, numRes: p.cropSize, numClusters: p.maxMsaClusters, numExtra: p.maxExtraMsa, numTemplates: p.maxTemplates },
-      'all_atom_positions' in task.features,
-    );
+    const shape = { passes: p.maxPasses, numRes: p.cropSize, numClusters: p.maxMsaClusters, numExtra: p.maxExtraMsa, numTemplates: p.maxTemplates };
+    // The worker read the row, so whether it carries structure (the supervised
+    // layout, longer) is told by the batch's size.
+    const supervisedLayout = makeBatchLayout(shape, true);
+    const layout = bytes.byteLength === supervisedLayout.byteLength ? supervisedLayout : makeBatchLayout(shape, false);
+    if (bytes.byteLength !== layout.byteLength) throw new Error(`loader: a batch of ${bytes.byteLength} bytes fits neither batch layout (${supervisedLayout.byteLength} / ${layout.byteLength})`);
     return { sample, bytes, layout, passes: batchPasses(bytes), prepareMs: batchPrepareMs(bytes) };
   }
 }
