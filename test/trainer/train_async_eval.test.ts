@@ -2,6 +2,8 @@
 // evaluation worker thread while training continues. Each result arrives
 // tagged with its step, after later steps were already taken, and equals a
 // synchronous evaluation of that step's averaged weights (from its checkpoint).
+// The worker is paced (eval/op_pacer.ts, share 0.5 here) while training runs
+// and unpaced for the final drain; pacing changes no result.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -27,7 +29,8 @@ before(async () => {
 test('evaluation runs in a worker while training goes on; results belong to their steps', async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'train-eval-'));
   const train = quickRun(6, { evalEvery: 2, checkpointEvery: 2 });
-  const summary = await pretrain({ dataDir, valDir, outDir, preset: 'tiny', place: { dtype: 'float32', device: 'cpu' }, train, resume: false, log: () => {} });
+  const share = 0.5;
+  const summary = await pretrain({ dataDir, valDir, outDir, preset: 'tiny', place: { dtype: 'float32', device: 'cpu' }, train, resume: false, log: () => {}, evalShare: share });
   assert.equal(summary.steps, 6);
   const lines = readFileSync(join(outDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const evalLines = lines.map((r, i) => ({ r, i })).filter((x) => x.r.kind === 'eval');
@@ -37,6 +40,14 @@ test('evaluation runs in a worker while training goes on; results belong to thei
   assert.ok(first.r.steps_during_eval >= 1, `no step was taken while step 2 was evaluated: ${JSON.stringify(first.r)}`);
   assert.ok(lines.slice(0, first.i).some((r) => r.kind === 'step' && r.step > 2));
   for (const x of evalLines) assert.equal(x.r.chains, VAL_CHAINS.length);
+  // paced: each pause was (1 - share) / share of its chunk; the last step's evaluation was submitted after
+  // training ended, so it ran unpaced (no chunk measured, no pause)
+  for (const x of evalLines) {
+    assert.equal(typeof x.r.eval_busy_ms, 'number');
+    assert.ok(Math.abs(x.r.eval_paused_ms - x.r.eval_busy_ms * (1 - share) / share) <= 1e-9 * Math.max(1, x.r.eval_paused_ms), JSON.stringify(x.r));
+  }
+  assert.equal(evalLines[2]!.r.eval_busy_ms, 0);
+  assert.equal(evalLines[2]!.r.eval_paused_ms, 0);
   // ... and each equals evaluating that step's averaged weights here.
   const config = loadConfig('tiny');
   const place = { dtype: 'float32', device: 'cpu' } as const;

@@ -34,7 +34,7 @@ const HELP = `usage: scalefold pretrain [--data DATASET_DIR] [--val DATASET_DIR]
                           [--eval-every N] [--checkpoint-every N] [--seed N] [--crop N]
                           [--ema-decay D] [--order strict|ready-first] [--json]
                           [--precision bf16|fp32] [--checkpoint-blocks on|off] [--profile] [--breakdown] [--time-limit S]
-                          [--loader-workers N]
+                          [--loader-workers N] [--eval-gpu-share S]
 
 Trains AlphaFold2 (initial training: Adam 0.9/0.999/1e-6, AlphaFold's
 learning-rate schedule, clipping to global norm 0.1, weight averaging) on a
@@ -70,6 +70,9 @@ pLDDT) while training goes on.
   --time-limit S        stop after S seconds as SIGINT would (finish the step, checkpoint)
   --loader-workers N    loader worker threads (default: 1 on CPU; on cuda the cores
                         less 4, between 4 and 12: a crop-256 sample takes seconds to prepare)
+  --eval-gpu-share S    largest share of the wall time evaluation may keep the device busy while
+                        training runs (0 < S <= 1; 1 = unpaced; default 0.015 on cuda, 1 on CPU):
+                        its kernels run in chunks, each followed by a pause; unpaced once training ends
 
 SIGINT/SIGTERM finish the step in hand, write a checkpoint and exit.`;
 
@@ -99,7 +102,7 @@ export const pretrainCommand: Command = {
       'checkpoint-every': { type: 'string' }, seed: { type: 'string' }, crop: { type: 'string' }, order: { type: 'string' },
       'ema-decay': { type: 'string' }, json: { type: 'boolean' }, precision: { type: 'string' },
       'checkpoint-blocks': { type: 'string' }, 'device-features': { type: 'string' }, profile: { type: 'boolean' }, breakdown: { type: 'boolean' },
-      'time-limit': { type: 'string' }, 'loader-workers': { type: 'string' },
+      'time-limit': { type: 'string' }, 'loader-workers': { type: 'string' }, 'eval-gpu-share': { type: 'string' },
     });
     const v = parsed.values;
     const gpu = cudaInfo().usable;
@@ -137,6 +140,9 @@ export const pretrainCommand: Command = {
     const deviceFeatures = optionalString(v, 'device-features') ?? (device === 'cuda' ? 'on' : 'off');
     if (deviceFeatures !== 'on' && deviceFeatures !== 'off') throw new UsageError(`--device-features must be on or off, got '${deviceFeatures}'`);
     const timeLimit = optionalInteger(v, 'time-limit', 1);
+    const shareText = optionalString(v, 'eval-gpu-share');
+    const evalShare = shareText === undefined ? undefined : Number(shareText);
+    if (evalShare !== undefined && !(evalShare > 0 && evalShare <= 1)) throw new UsageError(`--eval-gpu-share must be in (0, 1], got '${shareText}'`);
     train.loaderWorkers = optionalInteger(v, 'loader-workers', 1)
       ?? (device === 'cuda' ? Math.max(4, Math.min(12, availableParallelism() - 4)) : train.loaderWorkers);
     train.loaderDepth = Math.max(train.loaderDepth, 2 * train.loaderWorkers);
@@ -158,6 +164,7 @@ export const pretrainCommand: Command = {
       dataDir: resolve(dataDir), valDir: valDir ? resolve(valDir) : undefined, outDir, preset,
       place: { dtype: 'float32', device }, train, resume: v.resume === true, runtime, profile: v.profile === true,
       deviceFeatures: deviceFeatures === 'on',
+      ...(evalShare !== undefined ? { evalShare } : {}),
       ...(timeLimit !== undefined ? { timeLimitS: timeLimit } : {}),
     });
     if (device === 'cuda' || v.breakdown === true) log(formatBreakdown(summary.breakdown));

@@ -65,6 +65,17 @@ function wrapOutputs(handles: (NativeHandle | null)[]): (Tensor | null)[] {
   return out;
 }
 
+// This thread's op pacer (trainer/eval/op_pacer.ts): called after each op
+// dispatch. Module state is per thread (a worker loads its own copy), so only
+// the thread that sets one (the evaluation worker) is paced; elsewhere the
+// hot path pays one null check.
+let opPacer: (() => void) | null = null;
+
+/** Sets (or, with null, removes) the function called after every op this thread dispatches. */
+export function setOpPacer(fn: (() => void) | null): void {
+  opPacer = fn;
+}
+
 export function runOp(op: string, inputs: readonly (Tensor | null | undefined)[], attrs: NativeAttrs = EMPTY_ATTRS): (Tensor | null)[] {
   const n = inputs.length;
   const handles = new Array<NativeHandle | null>(n);
@@ -73,7 +84,9 @@ export function runOp(op: string, inputs: readonly (Tensor | null | undefined)[]
     handles[i] = t ? t.handle : null;
   }
   if (canDescribe) described[0] = -1;
-  return wrapOutputs(native.run(opKey(op), handles, attrs));
+  const out = wrapOutputs(native.run(opKey(op), handles, attrs));
+  if (opPacer !== null) opPacer();
+  return out;
 }
 
 /** runOp for ops whose outputs are all present. */

@@ -1,5 +1,6 @@
 // Messages between the trainer and the evaluation worker (eval_worker.ts).
 import type { PerStepConfig } from '../../features/transforms/config.ts';
+import type { RuntimeOptions } from '../model/runtime.ts';
 import type { ValidationMetrics } from './validation.ts';
 
 export interface EvalWorkerData {
@@ -8,6 +9,12 @@ export interface EvalWorkerData {
   perStep: PerStepConfig;
   /** Where the worker evaluates (the trainer's device). */
   device: 'cpu' | 'cuda';
+  /** Mixed precision of the evaluation model (cuda: the bf16 trunk as in training; never checkpointed blocks). */
+  runtime?: RuntimeOptions;
+  /** Largest share of the wall time evaluation may keep the device busy (op_pacer.ts; 1 = unpaced). */
+  share: number;
+  /** Shared pacing flag (op_pacer.ts pacingFlag): the trainer lifts it for the final drain. */
+  pacing: Int32Array;
 }
 
 /** Evaluate these averaged weights (state_dict order) as those of `step`. */
@@ -20,5 +27,11 @@ export interface EvalRequest {
 
 export type EvalReply =
   | { kind: 'ready'; chains: number }
-  | { kind: 'result'; step: number; metrics: ValidationMetrics; seconds: number }
+  | { kind: 'result'; step: number; metrics: ValidationMetrics; seconds: number; paced?: PacedTime }
   | { kind: 'error'; step: number; message: string };
+
+/** A paced evaluation's totals (op_pacer.ts): time busy in chunks and time paused, in milliseconds. */
+export interface PacedTime {
+  busy_ms: number;
+  slept_ms: number;
+}

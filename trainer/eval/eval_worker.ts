@@ -1,24 +1,42 @@
-// The evaluation worker thread (CPU path of asynchronous evaluation): holds
-// the validation examples, and for each request builds a model from the
-// averaged weights it was sent and evaluates it (validation.ts), while the
-// trainer's thread goes on training. Requests are served in order.
+// The evaluation worker thread (asynchronous evaluation): holds the
+// validation examples, and for each request builds a model from the averaged
+// weights it was sent and evaluates it (validation.ts), while the trainer's
+// thread goes on training. Requests are served in order.
+//
+// On the GPU its kernels go to a stream of its own (the core's current stream
+// is per thread) and are paced (op_pacer.ts): at most `share` of the wall
+// time busy with evaluation, so the training step keeps the SMs; the trainer
+// lifts the pacing for the final drain. The model runs with the training
+// precision (bf16 trunk, fp32 structure module / heads / metrics) on bf16
+// copies of the weights made once per request.
 import { parentPort, workerData } from 'node:worker_threads';
-import { keep } from '../autograd/index.ts';
+import { cast, keep, noGrad } from '../autograd/index.ts';
 import { native } from '../core/binding.ts';
+import { setOpPacer } from '../core/ops.ts';
 import { parameter, tensor } from '../core/tensor.ts';
 import { loadConfig } from '../model/config.ts';
 import { ParamStore } from '../model/params.ts';
 import type { EvalReply, EvalRequest, EvalWorkerData } from './eval_messages.ts';
+import { DEFAULT_OPS_PER_CHUNK, OpPacer, atomicsSleep, type PacerClock } from './op_pacer.ts';
 import { evaluate, validationExamples } from './validation.ts';
 
 const data = workerData as EvalWorkerData;
 const port = parentPort!;
 const config = loadConfig(data.preset);
 const place = { dtype: 'float32', device: data.device } as const;
-// On the GPU the worker's kernels go to a stream of its own (the core's
-// current stream is per thread), so evaluation overlaps the training step
-// instead of queueing behind it on the same stream.
+const runtime = data.runtime ?? {};
 if (data.device === 'cuda') native.streamSetCurrent(native.streamCreate());
+const drainEvent = data.device === 'cuda' ? native.eventCreate() : -1;
+const clock: PacerClock = {
+  now: () => performance.now(),
+  // CPU ops run synchronously: a chunk is over when its last op returns
+  drain: data.device === 'cuda' ? () => {
+    native.eventRecord(drainEvent, native.streamCurrent());
+    native.eventSynchronize(drainEvent);
+  } : () => {},
+  sleep: atomicsSleep,
+};
+const pacer = data.share < 1 ? new OpPacer({ share: data.share, opsPerChunk: DEFAULT_OPS_PER_CHUNK, clock, release: data.pacing }) : null;
 const examples = await validationExamples(data.valDir, data.perStep);
 port.postMessage({ kind: 'ready', chains: examples.length } satisfies EvalReply);
 
@@ -27,11 +45,19 @@ port.on('message', (req: EvalRequest) => {
   const tensors = new Map(req.names.map((name, i) => [name, keep(parameter(tensor(req.values[i]!, req.shapes[i]!, place)))]));
   const params = new ParamStore(tensors);
   try {
-    const metrics = evaluate(params, config, place, examples);
-    port.postMessage({ kind: 'result', step: req.step, metrics, seconds: (performance.now() - t0) / 1000 } satisfies EvalReply);
+    // bf16 weight copies once (not one cast per use and pass), as the optimizer's shadows in training
+    if (runtime.trunkDtype === 'bfloat16') noGrad(() => { for (const [name, t] of tensors) params.setShadow(name, cast(t, 'bfloat16')); });
+    const busy0 = pacer?.busyMs ?? 0, slept0 = pacer?.sleptMs ?? 0;
+    pacer?.restart();
+    if (pacer) setOpPacer(pacer.onOp);
+    const metrics = evaluate(params, config, place, examples, runtime);
+    setOpPacer(null);
+    const paced = pacer ? { busy_ms: pacer.busyMs - busy0, slept_ms: pacer.sleptMs - slept0 } : undefined;
+    port.postMessage({ kind: 'result', step: req.step, metrics, seconds: (performance.now() - t0) / 1000, ...(paced ? { paced } : {}) } satisfies EvalReply);
   } catch (error) {
     port.postMessage({ kind: 'error', step: req.step, message: (error as Error).message } satisfies EvalReply);
   } finally {
+    setOpPacer(null);
     params.dispose();
   }
 });

@@ -18,7 +18,7 @@ import { alphaFoldLoss } from '../model/alphafold_loss.ts';
 import type { AlphaFoldConfig } from '../model/config_types.ts';
 import type { TensorPlacement } from '../model/host_tensor.ts';
 import type { ParamStore } from '../model/params.ts';
-import { evalRuntime } from '../model/runtime.ts';
+import { evalRuntime, type RuntimeOptions } from '../model/runtime.ts';
 import { iterationFeatures } from '../train/batch_features.ts';
 import { disposeRecycled } from '../train/train_step.ts';
 import { lddtCa } from './lddt.ts';
@@ -69,12 +69,16 @@ function caOf(atom37: ArrayLike<number>, n: number): Float64Array {
   return out;
 }
 
-/** Metrics of one example under `params` (no dropout, no tape). */
-export function evaluateExample(params: ParamStore, c: AlphaFoldConfig, place: TensorPlacement, ex: ValidationExample): ChainMetrics {
+/**
+ * Metrics of one example under `params` (no dropout, no tape). `runtime`: the
+ * mixed precision of training (a bf16 trunk, structure module / heads / losses
+ * in place.dtype); activation checkpointing is pointless without a tape.
+ */
+export function evaluateExample(params: ParamStore, c: AlphaFoldConfig, place: TensorPlacement, ex: ValidationExample, runtime: RuntimeOptions = {}): ChainMetrics {
   return noGrad(() => scope(() => {
     const f = ex.features;
     const k = ex.passes - 1;
-    const out = alphaFold(params, evalRuntime(place), c, f, ex.passes);
+    const out = alphaFold(params, evalRuntime(place, runtime), c, f, ex.passes);
     const loss = alphaFoldLoss(out, c, f, k);
     disposeRecycled(out.recycled);
     const n = f('aatype', k).data.length;
@@ -92,8 +96,8 @@ export function evaluateExample(params: ParamStore, c: AlphaFoldConfig, place: T
 }
 
 /** Mean metrics over the examples (each chain weighs the same, as OpenFold averages per batch). */
-export function evaluate(params: ParamStore, c: AlphaFoldConfig, place: TensorPlacement, examples: readonly ValidationExample[]): ValidationMetrics {
-  const chains = examples.map((ex) => evaluateExample(params, c, place, ex));
+export function evaluate(params: ParamStore, c: AlphaFoldConfig, place: TensorPlacement, examples: readonly ValidationExample[], runtime: RuntimeOptions = {}): ValidationMetrics {
+  const chains = examples.map((ex) => evaluateExample(params, c, place, ex, runtime));
   const mean = (key: 'lddt_ca' | 'distogram' | 'plddt' | 'plddt_loss') => chains.reduce((a, m) => a + m[key], 0) / Math.max(chains.length, 1);
   return { lddt_ca: mean('lddt_ca'), distogram: mean('distogram'), plddt: mean('plddt'), plddt_loss: mean('plddt_loss'), chains };
 }

@@ -47,6 +47,9 @@ export interface EvalRecord {
   eval_seconds: number;
   /** Optimizer steps the trainer finished between submitting this evaluation and its result. */
   steps_during_eval: number;
+  /** Paced evaluation (eval/op_pacer.ts): milliseconds the device was busy with it in paced chunks, and paused. */
+  eval_busy_ms?: number;
+  eval_paused_ms?: number;
 }
 
 export type MetricsRecord = StepRecord | EvalRecord;

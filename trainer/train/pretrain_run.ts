@@ -66,6 +66,11 @@ export interface PretrainOptions {
    * Bit-identical losses (test/trainer/train_batch_features.test.ts). Default off until checked on the GPU.
    */
   deviceFeatures?: boolean;
+  /**
+   * Largest share of the wall time the evaluation worker may keep the device busy while training runs
+   * (eval/op_pacer.ts; 0 < share <= 1, 1 = unpaced). Default 0.015 on cuda, 1 on CPU. The final drain is unpaced.
+   */
+  evalShare?: number;
 }
 
 export interface PretrainSummary {
@@ -94,6 +99,8 @@ function runIdentity(o: PretrainOptions): Record<string, unknown> {
 
 /** The training stream's priority (clamped by the core to the device's most urgent). */
 const TRAINING_STREAM_PRIORITY = 100;
+/** The evaluation worker's default share of the GPU while training runs (issue #8: evaluation lengthens a step by at most 2 %). */
+export const DEFAULT_CUDA_EVAL_SHARE = 0.015;
 
 export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   const started = performance.now();
@@ -173,13 +180,19 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   let lastEval: { step: number; lddt: number } | null = metrics.evals().length > 0
     ? { step: metrics.evals().at(-1)!.step, lddt: metrics.evals().at(-1)!.lddt_ca } : null;
   const evaluator = o.valDir && t.evalEvery > 0
-    ? new AsyncEvaluator({ valDir: o.valDir, preset: o.preset, perStep: t.perStep, device: o.place.device }, (r) => {
+    ? new AsyncEvaluator({
+      valDir: o.valDir, preset: o.preset, perStep: t.perStep, device: o.place.device,
+      share: o.evalShare ?? (o.place.device === 'cuda' ? DEFAULT_CUDA_EVAL_SHARE : 1),
+      // cuda: the training precision (bf16 trunk); no tape, so no checkpointed blocks
+      ...(o.place.device === 'cuda' && runtime.trunkDtype ? { runtime: { trunkDtype: runtime.trunkDtype } } : {}),
+    }, (r) => {
       evals.push(r);
       lastEval = { step: r.step, lddt: r.metrics.lddt_ca };
       metrics.append({
         kind: 'eval', step: r.step, lddt_ca: r.metrics.lddt_ca, distogram: r.metrics.distogram, plddt: r.metrics.plddt,
         plddt_loss: r.metrics.plddt_loss, chains: r.metrics.chains.length, eval_seconds: r.seconds,
         steps_during_eval: step - r.step,
+        ...(r.paced ? { eval_busy_ms: r.paced.busy_ms, eval_paused_ms: r.paced.slept_ms } : {}),
       });
       writeRunPlots(o.outDir, metrics);
     })
@@ -316,6 +329,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       losses.push(bd.loss);
       progress.update(record, lastEval);
     }
+    // training is over: what evaluation remains runs flat out
+    evaluator?.unpace();
     // the last step is evaluated too (when the cadence did not land on it)
     if (evaluator && step > startStep && step % t.evalEvery !== 0 && !stopping) submitEval();
     if (step !== checkpointedStep || lastCheckpoint === null) await checkpoint();
