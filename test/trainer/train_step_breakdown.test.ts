@@ -51,3 +51,23 @@ test('breakdown: the host feature slices show as a part of the forward, not adde
   assert.equal(row.medianMs, 10);
   assert.equal(b.rows.find((r) => r.phase.startsWith('other'))!.medianMs, 4);
 });
+
+test('breakdown: the evaluation overlap compares steps of the same number of forward passes', () => {
+  const r = (step: number, passes: number, evals: number, wall: number): StepRecord => ({ ...record(step, 60, evals, wall), forward_passes: passes });
+  // without evaluation mostly 1-pass steps, with evaluation mostly 4-pass ones: the raw medians compare 100 with 303
+  const rs = [
+    r(1, 1, 0, 100), r(2, 1, 0, 100), r(3, 1, 0, 100), r(4, 1, 0, 100), r(5, 4, 0, 300), r(6, 4, 0, 300),
+    r(7, 4, 1, 306), r(8, 4, 1, 306), r(9, 4, 1, 306), r(10, 1, 1, 101),
+    r(11, 2, 1, 500), // no 2-pass step without evaluation: left out of the matched figure
+  ];
+  const b = stepBreakdown(rs, 0);
+  assert.equal(b.stepsWithEval, 5);
+  assert.ok(Math.abs(b.evalSlowdown - (306 / 100 - 1)) < 1e-12);
+  assert.deepEqual(b.evalGroups.map((g) => [g.forwardPasses, g.withEval, g.without]), [[1, 1, 4], [4, 3, 2]]);
+  // (1 * 1.01 + 3 * 1.02) / 4 - 1
+  assert.ok(Math.abs(b.evalSlowdownMatched - (1 * 1.01 + 3 * 1.02) / 4 + 1) < 1e-12, String(b.evalSlowdownMatched));
+  const text = formatBreakdown(b);
+  assert.match(text, /per number of forward passes.*: 4 steps with an evaluation in flight, step 1\.75% longer than without/);
+  assert.match(text, /1 pass: 1 with \/ 4 without, 1\.00%; 4 passes: 3 with \/ 2 without, 2\.00%/);
+  assert.match(text, /raw \(all steps, mixed forward passes\): 5 steps with an evaluation in flight, median step 206\.00% longer/);
+});

@@ -22,10 +22,28 @@ export interface StepBreakdown {
   stepMedianMs: number;
   stepMeanMs: number;
   samplesPerS: number;
-  /** Median wall time of steps with an evaluation in flight over those without, minus 1 (NaN when either set is empty). */
+  /**
+   * Raw: median wall time of all steps with an evaluation in flight over all those without, minus 1
+   * (NaN when either set is empty). Biased when the two sets mix 1-4 forward passes differently.
+   */
   evalSlowdown: number;
   stepsWithEval: number;
+  /**
+   * Like with like: per number of forward passes, median with / median without; the ratios averaged
+   * weighted by each group's steps with an evaluation in flight, minus 1 (NaN when no group has both).
+   */
+  evalSlowdownMatched: number;
+  /** The groups of evalSlowdownMatched (only those with steps of both kinds). */
+  evalGroups: EvalGroup[];
   peakDeviceBytes: number;
+}
+
+export interface EvalGroup {
+  forwardPasses: number;
+  withEval: number;
+  without: number;
+  /** median wall with / median wall without */
+  ratio: number;
 }
 
 function median(xs: number[]): number {
@@ -59,13 +77,29 @@ export function stepBreakdown(records: readonly StepRecord[], warmup = Math.min(
   rows.push({ phase: 'other (host between phases)', medianMs: median(other), meanMs: mean(other), share: mean(other) / stepMean });
   const withEval = rs.filter((r) => r.evals_in_flight > 0).map(wall);
   const without = rs.filter((r) => r.evals_in_flight === 0).map(wall);
+  const evalGroups = matchedEvalGroups(rs, wall);
+  const weight = evalGroups.reduce((a, g) => a + g.withEval, 0);
   return {
     steps: rs.length, warmup, rows, stepMedianMs: median(walls), stepMeanMs: stepMean,
     samplesPerS: rs.length / (walls.reduce((a, b) => a + b, 0) / 1000),
     evalSlowdown: withEval.length && without.length ? median(withEval) / median(without) - 1 : NaN,
     stepsWithEval: withEval.length,
+    evalSlowdownMatched: weight > 0 ? evalGroups.reduce((a, g) => a + g.withEval * g.ratio, 0) / weight - 1 : NaN,
+    evalGroups,
     peakDeviceBytes: Math.max(0, ...records.map((r) => r.device_bytes_after_forward ?? 0)),
   };
+}
+
+/** Steps grouped by forward passes; per group with steps of both kinds, the ratio of the medians. */
+function matchedEvalGroups(rs: readonly StepRecord[], wall: (r: StepRecord) => number): EvalGroup[] {
+  const groups = new Map<number, { with: number[]; without: number[] }>();
+  for (const r of rs) {
+    let g = groups.get(r.forward_passes);
+    if (!g) groups.set(r.forward_passes, (g = { with: [], without: [] }));
+    (r.evals_in_flight > 0 ? g.with : g.without).push(wall(r));
+  }
+  return [...groups].sort((a, b) => a[0] - b[0]).filter(([, g]) => g.with.length > 0 && g.without.length > 0)
+    .map(([forwardPasses, g]) => ({ forwardPasses, withEval: g.with.length, without: g.without.length, ratio: median(g.with) / median(g.without) }));
 }
 
 /** The breakdown as a text table. */
@@ -75,9 +109,18 @@ export function formatBreakdown(b: StepBreakdown): string {
   for (const r of b.rows) lines.push(`${r.phase.padEnd(42)}${r.medianMs.toFixed(1).padStart(12)}${r.meanMs.toFixed(1).padStart(12)}${(100 * r.share).toFixed(2).padStart(8)}%`);
   lines.push(`${'step (wall)'.padEnd(42)}${b.stepMedianMs.toFixed(1).padStart(12)}${b.stepMeanMs.toFixed(1).padStart(12)}`);
   lines.push(`samples/s: ${b.samplesPerS.toFixed(3)}   (${(b.stepMeanMs / 1000).toFixed(3)} s per step)`);
-  lines.push(Number.isNaN(b.evalSlowdown)
-    ? `evaluation overlap: ${b.stepsWithEval} steps had an evaluation in flight (no comparison possible)`
-    : `evaluation overlap: ${b.stepsWithEval} steps with an evaluation in flight, median step ${(100 * b.evalSlowdown).toFixed(2)}% longer than without`);
+  const pct = (x: number) => `${x >= 0 ? '' : '-'}${(100 * Math.abs(x)).toFixed(2)}%`;
+  if (Number.isNaN(b.evalSlowdownMatched)) {
+    lines.push(`evaluation overlap (per number of forward passes): ${b.stepsWithEval} steps had an evaluation in flight (no group with steps of both kinds: no comparison possible)`);
+  } else {
+    const matched = b.evalGroups.reduce((a, g) => a + g.withEval, 0);
+    lines.push(`evaluation overlap (per number of forward passes, weighted by steps with evaluation): ${matched} steps with an evaluation in flight, ` +
+      `step ${pct(b.evalSlowdownMatched)} longer than without`);
+    lines.push(`  ${b.evalGroups.map((g) => `${g.forwardPasses} pass${g.forwardPasses === 1 ? '' : 'es'}: ${g.withEval} with / ${g.without} without, ${pct(g.ratio - 1)}`).join('; ')}`);
+  }
+  if (!Number.isNaN(b.evalSlowdown)) {
+    lines.push(`evaluation overlap, raw (all steps, mixed forward passes): ${b.stepsWithEval} steps with an evaluation in flight, median step ${(100 * b.evalSlowdown).toFixed(2)}% longer than without`);
+  }
   if (b.peakDeviceBytes > 0) lines.push(`peak live device memory (core tensors, end of forward): ${(b.peakDeviceBytes / 2 ** 30).toFixed(2)} GiB`);
   return lines.join('\n');
 }
