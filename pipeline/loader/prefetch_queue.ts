@@ -76,6 +76,14 @@ export class PrefetchQueue<T> implements AsyncIterable<DeliveredItem<T>> {
     }
   }
 
+  /** The next item if one is ready now (never waits), else null. */
+  tryNext(): DeliveredItem<T> | null {
+    if (this.closed) return null;
+    const ready = this.takeReady();
+    if (ready !== null) this.fill();
+    return ready;
+  }
+
   /** Aborts what is in flight and waits for it to settle; never hangs on a stuck task. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -17,6 +17,11 @@ export interface SampleTask {
    * template search or a huge MSA would (loader-bench and tests only; 0 otherwise).
    */
   extraDelayMs: number;
+  /**
+   * Also convert the batch to its device-ready form (device_packed.ts: float32 +
+   * int32 in one buffer), in the worker, for the trainer's one-transfer upload.
+   */
+  devicePacked?: boolean;
   /** Make the worker thread die on this sample (fault-injection tests only). */
   crashWorker: boolean;
 }
@@ -25,4 +30,10 @@ export interface SampleTask {
 export interface RowLocation {
   file: string;
   row: number;
+}
+
+/** What a worker returns: the packed batch, and its device-ready form when the task asked for it. */
+export interface SampleResult {
+  batch: ArrayBuffer;
+  device?: ArrayBuffer;
 }

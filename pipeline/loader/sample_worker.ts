@@ -6,7 +6,8 @@ import { BatchBuffers } from '../../features/transforms/ensembled/batch_buffers.
 import { makeBatchLayout, setPrepareMs, slotArrays, writeBatchHeader } from './batch_layout.ts';
 import { openFeatureFile, type FeatureFile } from '../arrow/index.ts';
 import type { FeatureDict } from '../../features/tensor.ts';
-import type { RowLocation, SampleTask } from './sample_task.ts';
+import { packForDevice } from './device_packed.ts';
+import type { RowLocation, SampleResult, SampleTask } from './sample_task.ts';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
@@ -28,7 +29,7 @@ function storedFeatures(source: RowLocation): FeatureDict {
   return file.row(source.row).features;
 }
 
-/** Returns the packed batch's ArrayBuffer, moved (not copied) to the loader. */
+/** Returns the packed batch's ArrayBuffer (and its device-ready form), moved (not copied) to the loader. */
 export default function prepareSample(task: SampleTask): unknown {
   const started = performance.now();
   if (task.crashWorker) process.exit(70);
@@ -46,6 +47,15 @@ export default function prepareSample(task: SampleTask): unknown {
   writeBatchHeader(bytes, task.passes);
   // Blocks this thread as real preparation work would.
   if (task.extraDelayMs > 0) Atomics.wait(sleepCell, 0, 0, task.extraDelayMs);
+  const device = task.devicePacked === true ? packForDevice(layout, bytes).buffer : undefined;
   setPrepareMs(bytes, performance.now() - started);
-  return Piscina.move(bytes.buffer);
+  const result: SampleResult = device === undefined ? { batch: bytes.buffer } : { batch: bytes.buffer, device };
+  return Piscina.move({
+    get [Piscina.transferableSymbol]() {
+      return device === undefined ? [bytes.buffer] : [bytes.buffer, device];
+    },
+    get [Piscina.valueSymbol]() {
+      return result;
+    },
+  } as never);
 }

@@ -12,7 +12,8 @@ import { makeBatchLayout, batchPasses, batchPrepareMs, type BatchLayout } from '
 import { DatasetRows } from './dataset_rows.ts';
 import { PrefetchQueue, type DeliveryOrder, type SkippedItem } from './prefetch_queue.ts';
 import { Sampler, type SampleRef, type SamplerConfig } from './sampler.ts';
-import type { SampleTask } from './sample_task.ts';
+import type { SampleResult, SampleTask } from './sample_task.ts';
+import { devicePackedLayout, type DevicePackedLayout } from './device_packed.ts';
 
 export interface FaultInjection {
   /** Fraction of samples made slow by `stragglerMs` of blocking work. */
@@ -37,6 +38,8 @@ export interface LoaderOptions {
   steps: number;
   faults: FaultInjection;
   onSkip: (skipped: SkippedItem & { sample: SampleRef }) => void;
+  /** The workers also make each batch's device-ready form (device_packed.ts), for the one-transfer upload. */
+  devicePacked: boolean;
 }
 
 export const DEFAULT_LOADER_OPTIONS: Omit<LoaderOptions, 'datasetDir'> = {
@@ -50,6 +53,7 @@ export const DEFAULT_LOADER_OPTIONS: Omit<LoaderOptions, 'datasetDir'> = {
   steps: 1000,
   faults: { stragglerRate: 0, stragglerMs: 0, crashSamples: new Set() },
   onSkip: () => {},
+  devicePacked: false,
 };
 
 export interface LoadedBatch {
@@ -59,6 +63,8 @@ export interface LoadedBatch {
   layout: BatchLayout;
   passes: number;
   prepareMs: number;
+  /** The device-ready form (float32 + int32 in one buffer), when the loader was opened with devicePacked. */
+  device?: { packed: DevicePackedLayout; buffer: ArrayBuffer };
 }
 
 const STREAM_STRAGGLER = 9;
@@ -109,6 +115,12 @@ export class TrainingLoader implements AsyncIterable<LoadedBatch> {
     return item === null ? null : item.value;
   }
 
+  /** The next batch if one is ready now (never waits); null when none is (or the stream is done). */
+  tryNext(): LoadedBatch | null {
+    const item = this.queue.tryNext();
+    return item === null ? null : item.value;
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<LoadedBatch> {
     try {
       for (;;) {
@@ -139,9 +151,10 @@ export class TrainingLoader implements AsyncIterable<LoadedBatch> {
       config: this.options.perStep,
       extraDelayMs: slow ? stragglerMs : 0,
       crashWorker: crashSamples.has(sample.globalIndex),
+      devicePacked: this.options.devicePacked,
     };
-    const buffer = (await this.pool.run(task, { signal })) as ArrayBuffer;
-    const bytes = new Uint8Array(buffer);
+    const result = (await this.pool.run(task, { signal })) as SampleResult;
+    const bytes = new Uint8Array(result.batch);
     const p = this.options.perStep;
     const shape = { passes: p.maxPasses, numRes: p.cropSize, numClusters: p.maxMsaClusters, numExtra: p.maxExtraMsa, numTemplates: p.maxTemplates };
     // The worker read the row, so whether it carries structure (the supervised
@@ -149,6 +162,13 @@ export class TrainingLoader implements AsyncIterable<LoadedBatch> {
     const supervisedLayout = makeBatchLayout(shape, true);
     const layout = bytes.byteLength === supervisedLayout.byteLength ? supervisedLayout : makeBatchLayout(shape, false);
     if (bytes.byteLength !== layout.byteLength) throw new Error(`loader: a batch of ${bytes.byteLength} bytes fits neither batch layout (${supervisedLayout.byteLength} / ${layout.byteLength})`);
-    return { sample, bytes, layout, passes: batchPasses(bytes), prepareMs: batchPrepareMs(bytes) };
+    const passes = batchPasses(bytes);
+    const batch: LoadedBatch = { sample, bytes, layout, passes, prepareMs: batchPrepareMs(bytes) };
+    if (result.device !== undefined) {
+      const packed = devicePackedLayout(layout, passes);
+      if (result.device.byteLength !== packed.byteLength) throw new Error(`loader: a device-packed batch of ${result.device.byteLength} bytes, its layout needs ${packed.byteLength}`);
+      batch.device = { packed, buffer: result.device };
+    }
+    return batch;
   }
 }

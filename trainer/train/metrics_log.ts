@@ -34,6 +34,10 @@ export interface StepRecord {
   sample_prepare_ms?: number;
   /** CUDA: host time inside the batch's feature slices (part of forward_ms): what one pinned transfer would replace. */
   feature_slices_ms?: number;
+  /** With device features: host time staging batches (pinned copy + async upload enqueue, or a synchronous upload) in this step. */
+  h2d_stage_ms?: number;
+  /** With device features: this step's batch was taken and staged during the previous step (one ahead). */
+  batch_staged_ahead?: boolean;
 }
 
 export interface EvalRecord {

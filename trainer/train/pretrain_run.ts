@@ -21,7 +21,9 @@ import { native } from '../core/binding.ts';
 import { memoryStats } from '../core/tensor.ts';
 import type { LossBreakdown } from '../model/alphafold_loss.ts';
 import type { IterationFeatures } from '../model/alphafold.ts';
-import { batchFeatures, deviceBatchFeatures } from './batch_features.ts';
+import { batchFeatures } from './batch_features.ts';
+import { batchStager, type StagedBatch } from './batch_stage.ts';
+import type { LoadedBatch } from '../../pipeline/loader/training_loader.ts';
 import { CHECKPOINT_FORMAT, encodeCheckpoint, latestCheckpoint, restoreSlots, writeCheckpoint, type CheckpointState, type WriteObserver } from './checkpoint.ts';
 import { learningRate } from './lr_schedule.ts';
 import { MetricsLog, type StepRecord } from './metrics_log.ts';
@@ -57,6 +59,13 @@ export interface PretrainOptions {
    * 'host': the TS reference on host arrays (the CPU default, bit-exact resume).
    */
   optimizer?: 'fused' | 'host';
+  /**
+   * With deviceFeatures: as soon as a step's work is enqueued, take the next batch from the loader if it is
+   * ready (never waiting) and stage it (batch_stage.ts: pinned copy + async upload on a copy stream on CUDA,
+   * a synchronous upload elsewhere); the next step takes it with an event wait. Default: on on CUDA.
+   * A batch staged but not trained when the run stops is not counted as consumed (resume repeats it).
+   */
+  stageAhead?: boolean;
   /** Stop as a signal would (finish the step, checkpoint) once this many seconds have passed since the start. */
   timeLimitS?: number;
   /**
@@ -168,6 +177,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
     datasetDir: o.dataDir, perStep: t.perStep, sampler: { seed: t.seed, epochLength: t.epochLength },
     workers: t.loaderWorkers, depth: t.loaderDepth, order: t.order,
     startStep: nextSampleStep, steps: remaining + consumedAhead.size,
+    // the workers also make the device-ready form (float32 + int32 in one buffer): nothing to convert here
+    devicePacked: o.deviceFeatures === true,
     ...(o.loaderFaults ? { faults: o.loaderFaults } : {}),
     // a sample the loader gave up on (timeout, dead worker) counts as consumed, so the position moves on
     onSkip: (item) => {
@@ -241,6 +252,21 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
     }
   };
 
+  // The next batch staged while the current step computes (one ahead).
+  const stager = o.deviceFeatures ? batchStager(o.place.device) : null;
+  const stageAhead = stager !== null && (o.stageAhead ?? o.place.device === 'cuda');
+  const pending: { ahead: StagedBatch | null; stageMs: number } = { ahead: null, stageMs: 0 };
+  const stageNext = (): void => {
+    // only a batch the loader has ready (no wait), only when another step follows, never one trained before a resume
+    if (!stager || !stageAhead || pending.ahead !== null || stopping || step + 1 >= t.steps) return;
+    for (let b = loader.tryNext(); b !== null; b = loader.tryNext()) {
+      if (consumedAhead.has(b.sample.step)) continue;
+      pending.ahead = stager.stage(b);
+      pending.stageMs += pending.ahead.stageMs;
+      return;
+    }
+  };
+
   const progress = new ProgressLine(t.steps, say);
   const losses: number[] = [];
   try {
@@ -253,18 +279,33 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
         stopping = true;
       }
       if (stopping) break;
-      const waitStart = performance.now();
-      const batch = await loader.next();
-      const dataWait = performance.now() - waitStart;
-      if (batch === null) break;
+      pending.stageMs = 0;
+      let batch: LoadedBatch;
+      let dataWait = 0;
+      let staged: StagedBatch | null = pending.ahead;
+      pending.ahead = null;
+      const stagedAhead = staged !== null;
+      if (staged !== null) {
+        batch = staged.batch; // taken and staged during the previous step
+      } else {
+        const waitStart = performance.now();
+        const next = await loader.next();
+        dataWait = performance.now() - waitStart;
+        if (next === null) break;
+        // consumed before a resume (ready-first overtook it): already trained on
+        if (consumedAhead.has(next.sample.step)) continue;
+        batch = next;
+        if (stager) {
+          staged = stager.stage(batch);
+          pending.stageMs += staged.stageMs;
+        }
+      }
       const sampleStep = batch.sample.step;
-      // consumed before a resume (ready-first overtook it): already trained on
-      if (consumedAhead.has(sampleStep)) continue;
       // the host time the model spends getting its inputs (slices of the packed batch)
       let featureMs = 0;
       const t0Features = performance.now();
-      const deviceInputs = o.deviceFeatures ? deviceBatchFeatures(batch.layout, batch.bytes, o.place.device) : undefined;
-      const slices = deviceInputs ? deviceInputs.features : batchFeatures(batch.layout, batch.bytes);
+      const deviceInputs = staged ?? undefined;
+      const slices = deviceInputs ? deviceInputs.features() : batchFeatures(batch.layout, batch.bytes);
       featureMs += performance.now() - t0Features;
       const f: IterationFeatures = (name, k) => {
         const t0 = performance.now();
@@ -289,6 +330,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
         });
         const report = device.apply(fb.grads, lr, t.clipNorm);
         clock.mark('optimizer');
+        stageNext(); // the step's work is enqueued: the next batch moves while it runs
         for (const g of fb.grads) g.dispose(); // stream-ordered frees, after the step's kernels
         phases = clock.finish();
         gradNorm = Math.sqrt(report.normSq.toArray()[0]!);
@@ -301,6 +343,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
         const report = opt.apply(fb.grads, lr, t.clipNorm);
         loadWeights(params, opt.slots, 'param', o.place);
         phases = { forward: fb.forwardMs, backward: fb.backwardMs, optimizer: performance.now() - optStart };
+        stageNext();
         gradNorm = report.gradNorm;
         bd = fb.breakdown;
       }
@@ -312,7 +355,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       if (t.checkpointEvery > 0 && step % t.checkpointEvery === 0) await checkpoint();
       const bookkeepingMs = performance.now() - bookStart;
       const forwardMs = phases.forward ?? 0, backwardMs = phases.backward ?? 0, optimizerMs = phases.optimizer ?? 0;
-      const stepMs = dataWait + forwardMs + backwardMs + optimizerMs + bookkeepingMs;
+      const h2dStageMs = pending.stageMs;
+      const stepMs = dataWait + h2dStageMs + forwardMs + backwardMs + optimizerMs + bookkeepingMs;
       const end = performance.now();
       const wallMs = end - previousEnd;
       previousEnd = end;
@@ -323,6 +367,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
         loss: bd.loss, terms, lr, grad_norm: gradNorm, samples_per_s: 1000 / (o.place.device === 'cuda' ? wallMs : stepMs), step_ms: stepMs,
         data_wait_ms: dataWait, forward_ms: forwardMs, backward_ms: backwardMs, optimizer_ms: optimizerMs,
         bookkeeping_ms: bookkeepingMs, evals_in_flight: evaluator?.inFlight ?? 0,
+        ...(stager ? { h2d_stage_ms: h2dStageMs, batch_staged_ahead: stagedAhead } : {}),
         ...(o.place.device === 'cuda' ? { wall_ms: wallMs, device_bytes_after_forward: deviceAfterForward, sample_prepare_ms: batch.prepareMs, feature_slices_ms: featureMs } : {}),
       };
       metrics.append(record);
@@ -342,6 +387,11 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   } finally {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
+    if (pending.ahead !== null) {
+      say(`sample step ${pending.ahead.batch.sample.step} was staged, not trained: not consumed (a resume delivers it again)`);
+      pending.ahead.dispose();
+    }
+    stager?.dispose();
     await loader.close();
     await evaluator?.close();
     clock.dispose();
