@@ -29,9 +29,13 @@
 // Knobs: BLOCKS=evoformer,extra,template,structure,full  REPEATS=3
 // FULL_REPEATS=3  FULL_MODES=bf16+ckpt,bf16,fp32+ckpt,fp32  RECYCLES=1,4
 // BENCH_BUDGET_S=230 (rows beyond it are skipped, repeats cut to fit)
-// PROFILE=evoformer,extra,template,structure (rows given one more, synchronized step with per-op
+// PROFILE=evoformer,extra,template,structure (rows given one more step with per-op
 // times, printed as '# profile' lines; PROFILE=none for none; 'full r1' works
-// too, with one synchronization per native call: seconds)
+// too). PROFILE_MODE=events (default on CUDA): CUDA events around every native
+// call on the current stream, no synchronization, so the figures are the GPU's
+// own: time per op kind, the GPU idle time between consecutive ops (where the
+// host is the bottleneck) and the costliest single calls; PROFILE_MODE=sync:
+// a device synchronization around every call (host + GPU time per call).
 // BENCH_DEVICE=cpu with BLOCKS_SCALE=tiny: a dry run on the CPU (tiny widths);
 // BLOCKS_SCALE=small: full widths at small shapes (N_res 32, 16 MSA rows, 64 extra).
 import { native } from '../../trainer/core/binding.ts';
@@ -81,6 +85,15 @@ let peak = 0;
 let sampled = 0;
 // per-op times of one extra profiled step (device synchronized around every native op)
 let profile: Map<string, { ms: number; n: number }> | null = null;
+const eventMode = device === 'cuda' && (process.env.PROFILE_MODE ?? 'events') === 'events';
+/** Events mode: the calls of the profiled step, each with its events (taken from a pool kept across rows). */
+let traced: { key: string; start: number; end: number }[] | null = null;
+const eventPool: number[] = [];
+let eventsUsed = 0;
+const nextEvent = (): number => {
+  if (eventsUsed === eventPool.length) eventPool.push(native.eventCreate());
+  return eventPool[eventsUsed++]!;
+};
 {
   const n = native as unknown as Record<string, (...a: unknown[]) => unknown>;
   // run() takes an op name or a table id (runOp resolves names to ids once): label ids by name
@@ -94,12 +107,20 @@ let profile: Map<string, { ms: number; n: number }> | null = null;
     const wrapped = (...a: unknown[]) => {
       sampled++;
       let t0 = 0;
-      if (profile) {
+      let traceStart = -1;
+      if (traced) {
+        traceStart = nextEvent();
+        native.eventRecord(traceStart, native.streamCurrent());
+      } else if (profile) {
         if (device === 'cuda') synchronize();
         t0 = performance.now();
       }
       const r = orig(...a);
-      if (profile) {
+      if (traced) {
+        const end = nextEvent();
+        native.eventRecord(end, native.streamCurrent());
+        traced.push({ key: name === 'run' ? opLabel(a[0]) : name, start: traceStart, end });
+      } else if (profile) {
         if (device === 'cuda') synchronize();
         const key = name === 'run' ? opLabel(a[0]) : name;
         const e = profile.get(key) ?? { ms: 0, n: 0 };
@@ -259,6 +280,10 @@ function bench(name: string, mode: string, reps: number, warmup: number, run: ()
 
 /** One more step with every native op synchronized and timed; prints the ops by total time. */
 function printProfile(label: string, step: () => void): void {
+  if (eventMode) {
+    printEventProfile(label, step);
+    return;
+  }
   profile = new Map();
   const t0 = performance.now();
   try {
@@ -272,6 +297,49 @@ function printProfile(label: string, step: () => void): void {
     console.log(`# profile ${label}: ${wall.toFixed(1)} ms synchronized (ops ${sum.toFixed(1)} ms, ${[...all.values()].reduce((a, e) => a + e.n, 0)} calls): ` +
       top.map(([op, e]) => `${op} ${e.ms.toFixed(1)}/${e.n}`).join(', '));
   }
+}
+
+/** One more step with CUDA events around every native call (no synchronization); prints GPU time per op kind, idle gaps, top calls. */
+function printEventProfile(label: string, step: () => void): void {
+  sync();
+  traced = [];
+  eventsUsed = 0;
+  const t0 = performance.now();
+  let calls: { key: string; start: number; end: number }[] = [];
+  try {
+    step();
+  } finally {
+    calls = traced;
+    traced = null;
+  }
+  sync();
+  const wall = performance.now() - t0;
+  const byOp = new Map<string, { ms: number; n: number }>();
+  const single: { key: string; at: number; ms: number }[] = [];
+  let busy = 0;
+  let idle = 0;
+  let largestGap = 0;
+  for (let i = 0; i < calls.length; i++) {
+    const c = calls[i]!;
+    const ms = native.eventElapsed(c.start, c.end);
+    busy += ms;
+    if (i > 0) {
+      const gap = Math.max(0, native.eventElapsed(calls[i - 1]!.end, c.start));
+      idle += gap;
+      largestGap = Math.max(largestGap, gap);
+    }
+    const e = byOp.get(c.key) ?? { ms: 0, n: 0 };
+    e.ms += ms;
+    e.n++;
+    byOp.set(c.key, e);
+    single.push({ key: c.key, at: i, ms });
+  }
+  const span = calls.length > 1 ? native.eventElapsed(calls[0]!.start, calls.at(-1)!.end) : 0;
+  const top = [...byOp].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14);
+  console.log(`# profile ${label} (GPU events): wall ${wall.toFixed(1)} ms, GPU span ${span.toFixed(2)} ms = ops ${busy.toFixed(2)} ms + idle between ops ${idle.toFixed(2)} ms (largest gap ${largestGap.toFixed(3)}), ${calls.length} calls: ` +
+    top.map(([op, e]) => `${op} ${e.ms.toFixed(2)}/${e.n}`).join(', '));
+  const costly = single.sort((a, b) => b.ms - a.ms).slice(0, 16);
+  console.log(`# profile ${label} costliest calls (op@index ms): ` + costly.map((c) => `${c.key}@${c.at} ${c.ms.toFixed(3)}`).join(', '));
 }
 
 const fmt = (x: number | undefined, d = 1): string => (x === undefined ? '-' : x.toFixed(d));

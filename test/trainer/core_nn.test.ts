@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, tensor } from '../../trainer/core/tensor.ts';
+import { runOpAll } from '../../trainer/core/ops.ts';
 import * as ag from '../../trainer/autograd/index.ts';
 import { Rng, checkGradients, noLeaks, randomInput, relErr } from './core_gradcheck.ts';
 
@@ -30,6 +31,26 @@ test('linear: x W^T + b over leading axes (OpenFold weight layout [out, in])', (
   noLeaks(() => {
     const rng = new Rng();
     checkGradients('linear', ([x, w, b]) => ag.linear(x, w, b), [randomInput(rng, [2, 3, 4]), randomInput(rng, [5, 4]), randomInput(rng, [5])], { rng });
+  }));
+
+test('matmul with a bias input: each row of the product plus the bias, in one call; a bias of the wrong length is refused', () =>
+  noLeaks(() => {
+    const rng = new Rng();
+    ag.scope(() => {
+      // small integers: every sum exact, so the fused op must equal matmul + add bit for bit
+      const ints = (n: number) => Array.from({ length: n }, () => Math.floor(rng.next() * 9) - 4);
+      for (const dtype of ['float64', 'float32', 'bfloat16'] as const) {
+        const x = tensor(ints(12), [3, 4], { dtype });
+        const w = tensor(ints(20), [5, 4], { dtype });
+        const b = tensor(ints(5), [5], { dtype });
+        const [fused] = runOpAll('matmul', [x, w, b], { transB: true });
+        const composed = ag.add(ag.matmul(x, w, { transB: true }), b);
+        assert.deepEqual(fused!.toNumbers(), composed.toNumbers(), dtype);
+        assert.deepEqual(fused!.shape, [3, 5]);
+      }
+      const x = tensor([1, 2, 3, 4], [2, 2]);
+      assert.throws(() => runOpAll('matmul', [x, x, tensor([1, 2, 3], [3])]), /matmul: bias must be \[N\] = \[2\]/);
+    });
   }));
 
 test('layer norm: gradients of x, gamma and beta; normalised rows', () =>

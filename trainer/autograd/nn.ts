@@ -4,7 +4,7 @@ import { Tensor } from '../core/tensor.ts';
 import { runOp, runOpAll } from '../core/ops.ts';
 import type { NativeAttrs } from '../core/binding.ts';
 import { record } from './tape.ts';
-import { add, neg, mul, sumTo } from './elementwise.ts';
+import { neg, mul, sumTo } from './elementwise.ts';
 import { reshape } from './layout.ts';
 import { sum } from './reduce.ts';
 
@@ -66,9 +66,29 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, precision: MatmulPrecision = 'fp32'): Tensor {
   const cin = x.shape[x.rank - 1];
   const x2 = reshape(x, [-1, cin]);
-  const y2 = matmul(x2, weight, { transB: true, precision });
-  const y = reshape(y2, [...x.shape.slice(0, -1), weight.shape[0]]);
-  return bias ? add(y, bias) : y;
+  const y2 = bias ? linearWithBias(x2, weight, bias, precision) : matmul(x2, weight, { transB: true, precision });
+  return reshape(y2, [...x.shape.slice(0, -1), weight.shape[0]]);
+}
+
+/**
+ * x2 [M, C_in] W^T + b as ONE native call (the matmul op's bias input: on
+ * CUDA the GEMM's bias epilogue, no separate add over the output). The sum
+ * is rounded once where `add(matmul, b)` rounded twice. Backward: dx = dy W,
+ * dW = dy^T x2, db = the column sums of dy.
+ */
+function linearWithBias(x2: Tensor, weight: Tensor, bias: Tensor, precision: MatmulPrecision): Tensor {
+  const attrs = { transA: false, transB: true, precision };
+  const [y] = runOpAll('matmul', [x2, weight, bias], attrs);
+  record('linear', [x2, weight, bias], [y], [x2, weight], (g, [sx, sw]) => {
+    const dy = g[0];
+    if (!dy) return [null, null, null];
+    return [
+      x2.requiresGrad ? mm(dy, sw, false, false, precision) : null,
+      weight.requiresGrad ? mm(dy, sx, true, false, precision) : null,
+      bias.requiresGrad ? sumTo(dy, bias.shape) : null,
+    ];
+  });
+  return y;
 }
 
 /** Layer norm over the last axis with gamma, beta [C]. */

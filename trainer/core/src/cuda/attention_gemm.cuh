@@ -14,10 +14,14 @@
 //             dS = P (dP - delta) (both bf16), dbias[h,i,j] += sum_b dS
 //             (coalesced, no atomics) -> dq = scale dS k, dk = scale dS^T q,
 //             dv = P^T dO (bf16 out).
-// Precision: q, k, v are exact bf16 operands; S, dP, lse, delta and dbias stay
+// Precision: q, k, v are exact bf16 operands; lse, delta and dbias stay
 // float32; P, dS and dO are rounded to bf16 once each before they enter a
-// product (as PyTorch's bf16 eager attention and FlashAttention do), so each
-// gradient carries at most two bf16 roundings besides its own output rounding.
+// product (as PyTorch's bf16 eager attention and FlashAttention do). The
+// scores S and dP come out of their GEMMs in bf16 by default (fp32
+// accumulation, one rounding: what OpenFold's attention under bf16 autocast
+// does, its q k^T and dO v^T being bf16 matmuls), which halves the scratch
+// traffic that bounds this path; SF_ATTENTION_SCORES=f32 keeps them float32
+// (the benchmarks compare both).
 // The scratch is processed in chunks of batch rows (at most kScratchBytes).
 #pragma once
 #include <cuda_bf16.h>
@@ -34,24 +38,50 @@ using bf = __nv_bfloat16;
 constexpr float kMaskScale = 1e9f;
 constexpr int64_t kScratchBytes = int64_t(1) << 30;
 
+__device__ __forceinline__ float toF(float x) { return x; }
+__device__ __forceinline__ float toF(bf x) { return __bfloat162float(x); }
+
+// 8 consecutive scores (16-byte aligned for float, 16-byte for 8 bf16) as floats
+__device__ __forceinline__ void load8(const float* s, float* x) {
+  float4 a = reinterpret_cast<const float4*>(s)[0], b = reinterpret_cast<const float4*>(s)[1];
+  x[0] = a.x, x[1] = a.y, x[2] = a.z, x[3] = a.w, x[4] = b.x, x[5] = b.y, x[6] = b.z, x[7] = b.w;
+}
+__device__ __forceinline__ void load8(const bf* s, float* x) {
+  alignas(16) bf v[8];
+  *reinterpret_cast<uint4*>(v) = *reinterpret_cast<const uint4*>(s);
+#pragma unroll
+  for (int e = 0; e < 8; ++e) x[e] = __bfloat162float(v[e]);
+}
+// 4 consecutive scores (16-byte aligned for float, 8-byte for bf16)
+__device__ __forceinline__ void load4(const float* s, float* x) {
+  float4 a = *reinterpret_cast<const float4*>(s);
+  x[0] = a.x, x[1] = a.y, x[2] = a.z, x[3] = a.w;
+}
+__device__ __forceinline__ void load4(const bf* s, float* x) {
+  alignas(8) bf v[4];
+  *reinterpret_cast<uint2*>(v) = *reinterpret_cast<const uint2*>(s);
+#pragma unroll
+  for (int e = 0; e < 4; ++e) x[e] = __bfloat162float(v[e]);
+}
+
 __device__ __forceinline__ float maskBias(const AttentionParams& p, const bf* mask, int64_t b, int64_t j) {
   return p.hasMask ? kMaskScale * (__bfloat162float(mask[b * p.k + j]) - 1.f) : 0.f;
 }
 
 // One warp per row (b, h, i) of S (chunk-relative b): p = softmax_j(S scale + bias + mask), P in bf16, lse.
 // Rows of up to 32 * N keys are held in registers (one read of S); longer rows take N = 0 (three passes).
-template <int N>
-__global__ void __launch_bounds__(256) softmaxRowsKernel(AttentionParams p, const float* __restrict__ S, const bf* __restrict__ bias,
+template <int N, typename TS>
+__global__ void __launch_bounds__(256) softmaxRowsKernel(AttentionParams p, const TS* __restrict__ S, const bf* __restrict__ bias,
                                                          const bf* __restrict__ mask, bf* __restrict__ P, float* __restrict__ lse,
                                                          int64_t b0, int64_t nb) {
   const int lane = threadIdx.x & 31;
   const int64_t row = (blockIdx.x * 256ll + threadIdx.x) >> 5;  // (bb, h, i)
   if (row >= nb * p.heads * p.q) return;
   const int64_t i = row % p.q, h = (row / p.q) % p.heads, b = b0 + row / (p.q * p.heads);
-  const float* s = S + row * p.k;
+  const TS* s = S + row * p.k;
   const bf* br = p.hasBias ? bias + (h * p.q + i) * p.k : nullptr;
   auto logit = [&](int64_t j) {
-    float x = s[j] * p.scale + maskBias(p, mask, b, j);
+    float x = toF(s[j]) * p.scale + maskBias(p, mask, b, j);
     return br ? x + __bfloat162float(br[j]) : x;
   };
   bf* pr = P + row * p.k;
@@ -88,8 +118,8 @@ __global__ void __launch_bounds__(256) softmaxRowsKernel(AttentionParams p, cons
 
 // softmaxRowsKernel for K % 8 == 0 with 16-byte aligned bias and mask rows: each lane holds NC chunks of 8
 // consecutive keys (chunk c = lane + 32 u), loaded and stored as 16-byte vectors.
-template <int NC>
-__global__ void __launch_bounds__(256) softmaxRowsVecKernel(AttentionParams p, const float* __restrict__ S, const bf* __restrict__ bias,
+template <int NC, typename TS>
+__global__ void __launch_bounds__(256) softmaxRowsVecKernel(AttentionParams p, const TS* __restrict__ S, const bf* __restrict__ bias,
                                                             const bf* __restrict__ mask, bf* __restrict__ P, float* __restrict__ lse,
                                                             int64_t b0, int64_t nb) {
   const int lane = threadIdx.x & 31;
@@ -103,9 +133,7 @@ __global__ void __launch_bounds__(256) softmaxRowsVecKernel(AttentionParams p, c
   for (int u = 0; u < NC; ++u) {
     const int64_t c = lane + 32 * u;
     if (c < chunks) {
-      const float4* sp = reinterpret_cast<const float4*>(S + row * p.k + c * 8);
-      float4 s0 = sp[0], s1 = sp[1];
-      x[u][0] = s0.x, x[u][1] = s0.y, x[u][2] = s0.z, x[u][3] = s0.w, x[u][4] = s1.x, x[u][5] = s1.y, x[u][6] = s1.z, x[u][7] = s1.w;
+      load8(S + row * p.k + c * 8, x[u]);
       alignas(16) bf bb[8], mm[8];
       if (p.hasBias) *reinterpret_cast<uint4*>(bb) = *reinterpret_cast<const uint4*>(bias + (h * p.q + i) * p.k + c * 8);
       if (p.hasMask) *reinterpret_cast<uint4*>(mm) = *reinterpret_cast<const uint4*>(mask + b * p.k + c * 8);
@@ -210,8 +238,8 @@ __global__ void __launch_bounds__(256) prepVecKernel(AttentionParams p, const bf
 }
 
 // Thread per (h, i, j..j+V-1), looping over the chunk's batch rows: P, dS (bf16) and dbias += sum_b dS.
-template <int V>
-__global__ void __launch_bounds__(256) scoresGradKernel(AttentionParams p, const float* __restrict__ S, const float* __restrict__ dP,
+template <int V, typename TS>
+__global__ void __launch_bounds__(256) scoresGradKernel(AttentionParams p, const TS* __restrict__ S, const TS* __restrict__ dP,
                                                         const bf* __restrict__ bias, const bf* __restrict__ mask,
                                                         const float* __restrict__ lse, const float* __restrict__ delta, bf* __restrict__ P,
                                                         bf* __restrict__ dS, float* __restrict__ dbias, int64_t b0, int64_t nb) {
@@ -232,12 +260,11 @@ __global__ void __launch_bounds__(256) scoresGradKernel(AttentionParams p, const
     const int64_t at = (bb * hq + hi) * p.k + j;
     float s[V], g[V];
     if constexpr (V == 4) {
-      float4 sv = *reinterpret_cast<const float4*>(S + at), gv = *reinterpret_cast<const float4*>(dP + at);
-      s[0] = sv.x, s[1] = sv.y, s[2] = sv.z, s[3] = sv.w;
-      g[0] = gv.x, g[1] = gv.y, g[2] = gv.z, g[3] = gv.w;
+      load4(S + at, s);
+      load4(dP + at, g);
     } else {
 #pragma unroll
-      for (int u = 0; u < V; ++u) s[u] = S[at + u], g[u] = dP[at + u];
+      for (int u = 0; u < V; ++u) s[u] = toF(S[at + u]), g[u] = toF(dP[at + u]);
     }
     bf pr[V], ds[V];
 #pragma unroll
@@ -346,13 +373,21 @@ inline bool attentionGemmForward(const AttentionParams& p, DType dt) {
   return !(e && e[0] == '0') && attentionGemmCovers(p, dt);
 }
 
-inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) {
+// SF_ATTENTION_SCORES=f32: S and dP in float32 (see the header comment); bf16 otherwise.
+inline bool attentionScoresF32() {
+  const char* e = std::getenv("SF_ATTENTION_SCORES");
+  return e && std::string(e) == "f32";
+}
+
+template <typename TS>
+inline void attentionForwardGemmT(const AttentionParams& p, const AttnPtrs& ptr) {
   using namespace gemm_attn;
   const int64_t H = p.heads, Q = p.q, K = p.k, D = p.d, HD = H * D;
-  const int64_t nbMax = chunkRows(p, 6);
-  Scratch sS(static_cast<size_t>(nbMax * H * Q * K) * 4), sP(static_cast<size_t>(nbMax * H * Q * K) * 2),
+  constexpr bool sF32 = sizeof(TS) == 4;
+  const int64_t nbMax = chunkRows(p, sizeof(TS) + 2);
+  Scratch sS(static_cast<size_t>(nbMax * H * Q * K) * sizeof(TS)), sP(static_cast<size_t>(nbMax * H * Q * K) * 2),
       sO(static_cast<size_t>(p.batch * Q * HD) * 4);
-  float* S = sS.as<float>();
+  TS* S = sS.as<TS>();
   bf* P = sP.as<bf>();
   float* O = sO.as<float>();
   PhaseTimer timer;
@@ -360,7 +395,7 @@ inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) 
     const int64_t nb = b0 + nbMax <= p.batch ? nbMax : p.batch - b0;
     HeadView hv{p, b0};
     for (int64_t h = 0; h < H; ++h)
-      gemm(hv.of(ptr.q, Q, h), hv.of(ptr.k, K, h), S + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, H * Q * K, true, 1.f);
+      gemm(hv.of(ptr.q, Q, h), hv.of(ptr.k, K, h), S + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, H * Q * K, sF32, 1.f);
     timer.mark("S=qk^T");
     const int64_t rows = nb * H * Q;
     const bf* bias = static_cast<const bf*>(ptr.bias);
@@ -369,12 +404,12 @@ inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) 
     const unsigned blocks = blocksFor(rows * 32, 256);
     const bool vec = K % 8 == 0 && (!p.hasBias || (reinterpret_cast<uintptr_t>(bias) & 15) == 0) &&
                      (!p.hasMask || (reinterpret_cast<uintptr_t>(mask) & 15) == 0);
-    if (vec && K <= 256) softmaxRowsVecKernel<1><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
-    else if (vec && K <= 512) softmaxRowsVecKernel<2><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
-    else if (K <= 128) softmaxRowsKernel<4><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
-    else if (K <= 256) softmaxRowsKernel<8><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
-    else if (K <= 512) softmaxRowsKernel<16><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
-    else softmaxRowsKernel<0><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    if (vec && K <= 256) softmaxRowsVecKernel<1, TS><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    else if (vec && K <= 512) softmaxRowsVecKernel<2, TS><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    else if (K <= 128) softmaxRowsKernel<4, TS><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    else if (K <= 256) softmaxRowsKernel<8, TS><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    else if (K <= 512) softmaxRowsKernel<16, TS><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
+    else softmaxRowsKernel<0, TS><<<blocks, 256, 0, stream()>>>(p, S, bias, mask, P, lse, b0, nb);
     timer.mark("softmax");
     for (int64_t h = 0; h < H; ++h)
       gemm(P + h * Q * K, hv.of(ptr.v, K, h), O + (b0 * Q * H + h) * D, nb, Q, D, K, false, false, K, HD, HD, H * Q * K, K * HD, Q * HD, true,
@@ -388,9 +423,16 @@ inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) 
   timer.report("forward");
 }
 
+inline void attentionForwardGemm(const AttentionParams& p, const AttnPtrs& ptr) {
+  if (attentionScoresF32()) attentionForwardGemmT<float>(p, ptr);
+  else attentionForwardGemmT<gemm_attn::bf>(p, ptr);
+}
+
 // ptr.doutRaw: the op's float32 [B, Q, H, D] scratch, reused here for dO in bf16.
-inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr) {
+template <typename TS>
+inline void attentionBackwardGemmT(const AttentionParams& p, const AttnPtrs& ptr) {
   using namespace gemm_attn;
+  constexpr bool sF32 = sizeof(TS) == 4;
   const int64_t H = p.heads, Q = p.q, K = p.k, D = p.d, HD = H * D;
   bf* dO = static_cast<bf*>(ptr.doutRaw);
   float* delta = static_cast<float*>(ptr.delta);
@@ -410,11 +452,11 @@ inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr)
                                                                         static_cast<const bf*>(ptr.gate), dO, static_cast<bf*>(ptr.dgate), delta);
   }
   timer.mark("prep");
-  const int64_t nbMax = chunkRows(p, 12);
+  const int64_t nbMax = chunkRows(p, 2 * sizeof(TS) + 4);
   const size_t entries = static_cast<size_t>(nbMax * H * Q * K);
-  Scratch sS(entries * 4), sdP(entries * 4), sP(entries * 2), sdS(entries * 2);
-  float* S = sS.as<float>();
-  float* dP = sdP.as<float>();
+  Scratch sS(entries * sizeof(TS)), sdP(entries * sizeof(TS)), sP(entries * 2), sdS(entries * 2);
+  TS* S = sS.as<TS>();
+  TS* dP = sdP.as<TS>();
   bf* P = sP.as<bf>();
   bf* dS = sdS.as<bf>();
   const bool vec4 = K % 4 == 0 && (!p.hasBias || (reinterpret_cast<uintptr_t>(ptr.bias) & 7) == 0);
@@ -424,16 +466,16 @@ inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr)
     const int64_t nb = b0 + nbMax <= p.batch ? nbMax : p.batch - b0;
     HeadView hv{p, b0};
     for (int64_t h = 0; h < H; ++h) {
-      gemm(hv.of(ptr.q, Q, h), hv.of(ptr.k, K, h), S + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, hqk, true, 1.f);
-      gemm(hv.of(dO, Q, h), hv.of(ptr.v, K, h), dP + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, hqk, true, 1.f);
+      gemm(hv.of(ptr.q, Q, h), hv.of(ptr.k, K, h), S + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, hqk, sF32, 1.f);
+      gemm(hv.of(dO, Q, h), hv.of(ptr.v, K, h), dP + h * Q * K, nb, Q, K, D, false, true, HD, HD, K, Q * HD, K * HD, hqk, sF32, 1.f);
     }
     timer.mark("S,dP gemms");
     const bf* bias = static_cast<const bf*>(ptr.bias);
     const bf* mask = static_cast<const bf*>(ptr.mask);
     const float* lse = static_cast<const float*>(ptr.lse);
     float* dbias = static_cast<float*>(ptr.dbias);
-    if (vec4) scoresGradKernel<4><<<blocksFor(threads, 256), 256, 0, stream()>>>(p, S, dP, bias, mask, lse, delta, P, dS, dbias, b0, nb);
-    else scoresGradKernel<1><<<blocksFor(threads, 256), 256, 0, stream()>>>(p, S, dP, bias, mask, lse, delta, P, dS, dbias, b0, nb);
+    if (vec4) scoresGradKernel<4, TS><<<blocksFor(threads, 256), 256, 0, stream()>>>(p, S, dP, bias, mask, lse, delta, P, dS, dbias, b0, nb);
+    else scoresGradKernel<1, TS><<<blocksFor(threads, 256), 256, 0, stream()>>>(p, S, dP, bias, mask, lse, delta, P, dS, dbias, b0, nb);
     timer.mark("P,dS,dbias");
     for (int64_t h = 0; h < H; ++h) {
       const bf* dSh = dS + h * Q * K;
@@ -445,6 +487,11 @@ inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr)
     timer.mark("dq,dk,dv gemms");
   }
   timer.report("backward");
+}
+
+inline void attentionBackwardGemm(const AttentionParams& p, const AttnPtrs& ptr) {
+  if (attentionScoresF32()) attentionBackwardGemmT<float>(p, ptr);
+  else attentionBackwardGemmT<gemm_attn::bf>(p, ptr);
 }
 
 }  // namespace sf

@@ -23,7 +23,8 @@ struct MatmulParams {
   int64_t strideA, strideB, strideC;  // elements between batch entries
   int precision;                      // 0 fp32, 1 tf32 (cuBLASLt only), 2 own tiled kernel
 };
-void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulParams& p);
+// bias: undefined, or [N] added to every row of C (cuBLASLt's bias epilogue where it applies).
+void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p);
 bool cublasLtCompiled();
 
 // matmul.cu, internal (attention's GEMM path): row-major strided-batched

@@ -5,6 +5,7 @@
 //   as column-major C^T = op(B)^T op(A)^T. Algorithms are cached per shape.
 //   Elsewhere, and for precision 'simt': a 64x64-tile shared-memory kernel (4x4 outputs per thread)
 //   that accumulates in fp32 (fp64 for fp64).
+#include <cstdlib>
 #include <map>
 #include <tuple>
 
@@ -69,6 +70,22 @@ __global__ void matmulTiledKernel(const T* __restrict__ a, const T* __restrict__
     }
 }
 
+// c[r, j] += bias[j] over every row r of every batch entry (the product's path without a bias epilogue)
+template <typename T>
+__global__ void addRowBiasKernel(T* __restrict__ c, const T* __restrict__ bias, int64_t n, int64_t total) {
+  int64_t e = blockIdx.x * 256ll + threadIdx.x;
+  if (e >= total) return;
+  c[e] = store<T>(load(c[e]) + load(bias[e % n]));
+}
+
+static void addRowBias(const Tensor& c, const Tensor& bias, int64_t n) {
+  const int64_t total = c.numel();
+  SF_FLOAT_SWITCH("matmul bias", c.dtype, T, {
+    addRowBiasKernel<T><<<blocksFor(total, 256), 256, 0, stream()>>>(c.data<T>(), bias.data<T>(), n, total);
+  });
+  checkLastLaunch("matmul bias");
+}
+
 static void matmulTiled(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulParams& p) {
   SF_CHECK(p.batch <= 65535, "matmul (tiled kernel): batch above 65535");
   dim3 grid(blocksFor(p.n, kTile), blocksFor(p.m, kTile), static_cast<unsigned>(p.batch));
@@ -102,7 +119,7 @@ static LtState& lt() {
   return s;
 }
 
-using LtKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, bool, bool, int64_t, int64_t, int>;
+using LtKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, bool, bool, int64_t, int64_t, int, bool>;
 
 struct LtPlan {
   cublasLtMatmulDesc_t desc = nullptr;
@@ -116,9 +133,11 @@ static void setBatch(cublasLtMatrixLayout_t l, int64_t batch, int64_t stride) {
   ltCheck(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)), "layout stride");
 }
 
-static const LtPlan& ltPlan(DType dt, const MatmulParams& p) {
+// withBias: the plan carries the bias epilogue (lt's D has our N as its rows, so the vector runs along them);
+// the bias pointer is set on the descriptor at each call.
+static const LtPlan& ltPlan(DType dt, const MatmulParams& p, bool withBias) {
   static thread_local std::map<LtKey, LtPlan> cache;
-  LtKey key{static_cast<int>(dt), p.batch, p.m, p.n, p.k, p.transA, p.transB, p.strideA, p.strideB, p.precision};
+  LtKey key{static_cast<int>(dt), p.batch, p.m, p.n, p.k, p.transA, p.transB, p.strideA, p.strideB, p.precision, withBias};
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   LtState& s = lt();
@@ -134,6 +153,10 @@ static const LtPlan& ltPlan(DType dt, const MatmulParams& p) {
   cublasOperation_t opB = p.transA ? CUBLAS_OP_T : CUBLAS_OP_N;
   ltCheck(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &opA, sizeof(opA)), "transa");
   ltCheck(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &opB, sizeof(opB)), "transb");
+  if (withBias) {
+    cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+    ltCheck(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)), "epilogue");
+  }
   uint64_t n = p.n, m = p.m, k = p.k;
   ltCheck(cublasLtMatrixLayoutCreate(&plan.la, type, p.transB ? k : n, p.transB ? n : k, p.transB ? k : n), "layout a");
   ltCheck(cublasLtMatrixLayoutCreate(&plan.lb, type, p.transA ? m : k, p.transA ? k : m, p.transA ? m : k), "layout b");
@@ -156,9 +179,13 @@ static const LtPlan& ltPlan(DType dt, const MatmulParams& p) {
   return cache.emplace(key, plan).first->second;
 }
 
-static void matmulLt(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulParams& p) {
-  const LtPlan& plan = ltPlan(a.dtype, p);
+static void matmulLt(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p) {
+  const LtPlan& plan = ltPlan(a.dtype, p, bias.defined());
   LtState& s = lt();
+  if (bias.defined()) {
+    const void* ptr = bias.raw();
+    ltCheck(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ptr, sizeof(ptr)), "bias pointer");
+  }
   double one64 = 1, zero64 = 0;
   float one32 = 1, zero32 = 0;
   const void* alpha = a.dtype == DType::F64 ? static_cast<const void*>(&one64) : static_cast<const void*>(&one32);
@@ -237,14 +264,25 @@ void gemmBf16Cuda(const void* a, const void* b, void* c, const GemmBf16Params& g
 
 bool cublasLtCompiled() { return true; }
 
-void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulParams& p) {
+// The bias epilogue is used for float32 and bfloat16 (SF_MATMUL_BIAS_EPILOGUE=0: a separate add, for comparison).
+static bool biasEpilogue(DType dt) {
+  const char* e = std::getenv("SF_MATMUL_BIAS_EPILOGUE");
+  return !(e && e[0] == '0') && (dt == DType::F32 || dt == DType::BF16);
+}
+
+void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p) {
   SF_CHECK(c.numel() == p.batch * p.m * p.n, "matmul launcher: output size mismatch");
   if (p.k == 0) {
     fillZero(c);
+  } else if (p.precision == 2) {
+    matmulTiled(a, b, c, p);
+  } else if (bias.defined() && biasEpilogue(a.dtype)) {
+    matmulLt(a, b, bias, c, p);
     return;
+  } else {
+    matmulLt(a, b, Tensor(), c, p);
   }
-  if (p.precision == 2) matmulTiled(a, b, c, p);
-  else matmulLt(a, b, c, p);
+  if (bias.defined()) addRowBias(c, bias, p.n);
 }
 
 #else
@@ -255,9 +293,11 @@ void gemmBf16Cuda(const void*, const void*, void*, const GemmBf16Params&) {
   throw CoreError("gemmBf16Cuda: this build has no cuBLASLt");
 }
 
-void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulParams& p) {
+void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p) {
   SF_CHECK(c.numel() == p.batch * p.m * p.n, "matmul launcher: output size mismatch");
-  matmulTiled(a, b, c, p);
+  if (p.k == 0) fillZero(c);
+  else matmulTiled(a, b, c, p);
+  if (bias.defined()) addRowBias(c, bias, p.n);
 }
 
 #endif

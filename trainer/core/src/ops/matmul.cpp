@@ -1,7 +1,9 @@
 // Batched matrix product with transposes: C[b] = op(A[b]) op(B[b]), op = X
 // or X^T, where a 2-D operand is shared by every batch entry (a linear
 // layer's weight). Linear layers (AlphaFold2 supplementary 1.11.4, OpenFold's
-// Linear) are this plus a broadcast bias add. Backward, composed by the tape:
+// Linear) are this with the optional third input, a bias [N] added to every
+// row in the same pass (cuBLASLt's bias epilogue on CUDA: no separate add
+// kernel; the sum is rounded once). Backward, composed by the tape:
 //   dA = dC op(B)^T (as a matmul with transposes), dB = op(A)^T dC, and for a
 //   shared B the batch is folded into the rows so dB is one product.
 // bf16 inputs give a bf16 output accumulated in fp32. precision 'tf32' lets
@@ -15,7 +17,7 @@
 namespace sf {
 
 template <typename T>
-static void matmulCpu(const T* a, const T* b, T* c, const MatmulParams& p) {
+static void matmulCpu(const T* a, const T* b, const T* bias, T* c, const MatmulParams& p) {
   using A = typename Acc<T>::type;
   std::vector<A> row(p.n);
   for (int64_t bi = 0; bi < p.batch; ++bi) {
@@ -33,16 +35,20 @@ static void matmulCpu(const T* a, const T* b, T* c, const MatmulParams& p) {
           for (int64_t j = 0; j < p.n; ++j) row[j] += av * load(br[j]);
         }
       }
-      for (int64_t j = 0; j < p.n; ++j) cb[i * p.n + j] = store<T>(row[j]);
+      if (bias) {
+        for (int64_t j = 0; j < p.n; ++j) cb[i * p.n + j] = store<T>(row[j] + load(bias[j]));
+      } else {
+        for (int64_t j = 0; j < p.n; ++j) cb[i * p.n + j] = store<T>(row[j]);
+      }
     }
   }
 }
 
-// inputs: a, b. attrs: transA, transB (0/1), precision ("fp32" | "tf32" | "simt").
+// inputs: a, b, optional bias [N]. attrs: transA, transB (0/1), precision ("fp32" | "tf32" | "simt").
 // outputs: c [...batch, M, N].
 Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
   const char* op = "matmul";
-  requireCount(op, in, 2);
+  if (in.size() != 2) requireCount(op, in, 3);
   requireDefined(op, in, 0);
   requireDefined(op, in, 1);
   requireSameDevice(op, in);
@@ -63,6 +69,8 @@ Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
   int64_t kb = p.transB ? bc : br;
   p.n = p.transB ? br : bc;
   if (p.k != kb) shapeError(op, in, "inner dimensions differ (" + std::to_string(p.k) + " vs " + std::to_string(kb) + ")");
+  const Tensor bias = in.size() == 3 ? in[2] : Tensor();
+  if (bias.defined() && (bias.ndim() != 1 || bias.shape[0] != p.n)) shapeError(op, in, "bias must be [N] = [" + std::to_string(p.n) + "]");
   Shape batchA(a.shape.begin(), a.shape.end() - 2), batchB(b.shape.begin(), b.shape.end() - 2);
   Shape batch;
   if (batchA == batchB) batch = batchA;
@@ -79,9 +87,9 @@ Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
   Tensor c = empty(outShape, a.dtype, a.device);
   if (c.numel() == 0) return {c};
   if (a.device == Device::CUDA) {
-    matmulCuda(a, b, c, p);
+    matmulCuda(a, b, bias, c, p);
   } else {
-    SF_FLOAT_SWITCH(op, a.dtype, T, matmulCpu<T>(a.data<T>(), b.data<T>(), c.data<T>(), p));
+    SF_FLOAT_SWITCH(op, a.dtype, T, matmulCpu<T>(a.data<T>(), b.data<T>(), bias.defined() ? bias.data<T>() : nullptr, c.data<T>(), p));
   }
   return {c};
 }
