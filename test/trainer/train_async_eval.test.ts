@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keep } from '../../trainer/autograd/index.ts';
 import { memoryStats, parameter, tensor } from '../../trainer/core/tensor.ts';
-import { evaluate, validationExamples } from '../../trainer/eval/validation.ts';
+import { evaluate, evaluationParams, validationExamples } from '../../trainer/eval/validation.ts';
+import { initParams } from '../../trainer/model/param_init.ts';
+import { modelParamSpec } from '../../trainer/model/param_spec.ts';
 import { loadConfig } from '../../trainer/model/config.ts';
 import { ParamStore } from '../../trainer/model/params.ts';
 import { readCheckpoint, checkpointName } from '../../trainer/train/checkpoint.ts';
@@ -70,4 +72,31 @@ test('evaluation runs in a worker while training goes on; results belong to thei
     assert.match(readFileSync(join(outDir, f), 'utf8'), /^<svg [^>]*>[\s\S]*<polyline/, f);
   }
   assert.ok(existsSync(join(outDir, 'checkpoints', 'step-000006', 'ema.safetensors')));
+});
+
+test('evaluation under the bf16 trunk on bf16 weight copies equals casting on use, and differs from fp32', async () => {
+  const config = loadConfig('tiny');
+  const place = { dtype: 'float32', device: 'cpu' } as const;
+  const examples = (await validationExamples(valDir, quickRun(1).perStep)).slice(0, 1);
+  const specs = modelParamSpec(config);
+  const init = initParams(specs, 7);
+  const names = specs.map((s) => s.name);
+  // the initialisation zeroes the heads' final layers: a deterministic perturbation makes every output depend on the trunk
+  const values = specs.map((s, i) => Float32Array.from(init.get(s.name)!, (x, j) => x + 0.05 * Math.sin(j * 12.9898 + i * 78.233)));
+  const shapes = specs.map((s) => s.shape);
+  const bf16 = { trunkDtype: 'bfloat16' } as const;
+  const liveBefore = memoryStats().liveTensors;
+  const withCopies = evaluationParams(names, shapes, values, place, bf16);
+  assert.ok(names.every((n) => withCopies.shadow(n)?.dtype === 'bfloat16'));
+  const castOnUse = evaluationParams(names, shapes, values, place);
+  assert.equal(castOnUse.shadow(names[0]!), null);
+  const a = evaluate(withCopies, config, place, examples, bf16);
+  const b = evaluate(castOnUse, config, place, examples, bf16);
+  const fp32 = evaluate(castOnUse, config, place, examples);
+  withCopies.dispose();
+  castOnUse.dispose();
+  assert.deepEqual(a, b);
+  assert.notEqual(a.distogram, fp32.distogram);
+  assert.ok(Math.abs(a.distogram - fp32.distogram) < 0.05 * Math.abs(fp32.distogram));
+  assert.equal(memoryStats().liveTensors, liveBefore);
 });

@@ -10,15 +10,12 @@
 // precision (bf16 trunk, fp32 structure module / heads / metrics) on bf16
 // copies of the weights made once per request.
 import { parentPort, workerData } from 'node:worker_threads';
-import { cast, keep, noGrad } from '../autograd/index.ts';
 import { native } from '../core/binding.ts';
 import { setOpPacer } from '../core/ops.ts';
-import { parameter, tensor } from '../core/tensor.ts';
 import { loadConfig } from '../model/config.ts';
-import { ParamStore } from '../model/params.ts';
 import type { EvalReply, EvalRequest, EvalWorkerData } from './eval_messages.ts';
 import { DEFAULT_OPS_PER_CHUNK, OpPacer, atomicsSleep, type PacerClock } from './op_pacer.ts';
-import { evaluate, validationExamples } from './validation.ts';
+import { evaluate, evaluationParams, validationExamples } from './validation.ts';
 
 const data = workerData as EvalWorkerData;
 const port = parentPort!;
@@ -42,11 +39,8 @@ port.postMessage({ kind: 'ready', chains: examples.length } satisfies EvalReply)
 
 port.on('message', (req: EvalRequest) => {
   const t0 = performance.now();
-  const tensors = new Map(req.names.map((name, i) => [name, keep(parameter(tensor(req.values[i]!, req.shapes[i]!, place)))]));
-  const params = new ParamStore(tensors);
+  const params = evaluationParams(req.names, req.shapes, req.values, place, runtime);
   try {
-    // bf16 weight copies once (not one cast per use and pass), as the optimizer's shadows in training
-    if (runtime.trunkDtype === 'bfloat16') noGrad(() => { for (const [name, t] of tensors) params.setShadow(name, cast(t, 'bfloat16')); });
     const busy0 = pacer?.busyMs ?? 0, slept0 = pacer?.sleptMs ?? 0;
     pacer?.restart();
     if (pacer) setOpPacer(pacer.onOp);

@@ -12,12 +12,13 @@
 import type { PerStepConfig } from '../../features/transforms/config.ts';
 import { perStepTransforms } from '../../features/transforms/ensembled/per_step.ts';
 import { DatasetRows } from '../../pipeline/loader/dataset_rows.ts';
-import { noGrad, scope } from '../autograd/index.ts';
+import { cast, keep, noGrad, scope } from '../autograd/index.ts';
+import { parameter, tensor } from '../core/tensor.ts';
 import { alphaFold, type IterationFeatures } from '../model/alphafold.ts';
 import { alphaFoldLoss } from '../model/alphafold_loss.ts';
 import type { AlphaFoldConfig } from '../model/config_types.ts';
 import type { TensorPlacement } from '../model/host_tensor.ts';
-import type { ParamStore } from '../model/params.ts';
+import { ParamStore } from '../model/params.ts';
 import { evalRuntime, type RuntimeOptions } from '../model/runtime.ts';
 import { iterationFeatures } from '../train/batch_features.ts';
 import { disposeRecycled } from '../train/train_step.ts';
@@ -61,6 +62,18 @@ export async function validationExamples(datasetDir: string, perStep: PerStepCon
   } finally {
     rows.close();
   }
+}
+
+/**
+ * The store of the weights to evaluate (state_dict order); under a bf16 trunk
+ * with their bf16 copies set as shadows once, as the optimizer's in training,
+ * instead of a cast per use and pass.
+ */
+export function evaluationParams(names: readonly string[], shapes: readonly (readonly number[])[], values: readonly Float32Array[], place: TensorPlacement, runtime: RuntimeOptions = {}): ParamStore {
+  const tensors = new Map(names.map((name, i) => [name, keep(parameter(tensor(values[i]!, shapes[i]!, place)))]));
+  const params = new ParamStore(tensors);
+  if (runtime.trunkDtype === 'bfloat16') noGrad(() => { for (const [name, t] of tensors) params.setShadow(name, cast(t, 'bfloat16')); });
+  return params;
 }
 
 function caOf(atom37: ArrayLike<number>, n: number): Float64Array {
