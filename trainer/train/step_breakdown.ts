@@ -72,7 +72,14 @@ export function stepBreakdown(records: readonly StepRecord[], warmup = Math.min(
     const xs = rs.map((r) => r.feature_slices_ms!);
     rows.splice(2, 0, { phase: '  of which host feature slices', medianMs: median(xs), meanMs: mean(xs), share: mean(xs) / stepMean });
   }
-  const accounted = rs.map((r) => r.data_wait_ms + r.forward_ms + r.backward_ms + r.optimizer_ms + r.bookkeeping_ms);
+  if (rs.length > 0 && rs.every((r) => r.h2d_stage_ms !== undefined)) {
+    // the training thread's time staging batches (pinned copy + upload enqueue); on CUDA done one step ahead,
+    // while the GPU computes (so not subtracted from 'other' there: it lengthens the wall only if not hidden)
+    const xs = rs.map((r) => r.h2d_stage_ms!);
+    rows.splice(1, 0, { phase: 'host-to-device copy (host staging)', medianMs: median(xs), meanMs: mean(xs), share: mean(xs) / stepMean });
+  }
+  const accounted = rs.map((r) => r.data_wait_ms + r.forward_ms + r.backward_ms + r.optimizer_ms + r.bookkeeping_ms
+    + (r.wall_ms === undefined ? r.h2d_stage_ms ?? 0 : 0));
   const other = walls.map((w, i) => w - accounted[i]!);
   rows.push({ phase: 'other (host between phases)', medianMs: median(other), meanMs: mean(other), share: mean(other) / stepMean });
   const withEval = rs.filter((r) => r.evals_in_flight > 0).map(wall);
