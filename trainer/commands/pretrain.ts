@@ -65,6 +65,8 @@ pLDDT) while training goes on.
                         re-run at backward) or off
   --device-features F   on (default on cuda: the batch's features uploaded as two packed tensors,
                         float32 and int32, sliced per feature on the device) or off (one upload per feature)
+  --stage-ahead A       with device features: on (default on cuda: the next batch is taken from the
+                        loader and copied host-to-device on a copy stream while the step computes) or off
   --profile             cuda: synchronise at every phase boundary (exact phase times, no overlap)
   --breakdown           print the per-step time breakdown table at the end (always on cuda)
   --time-limit S        stop after S seconds as SIGINT would (finish the step, checkpoint)
@@ -101,7 +103,7 @@ export const pretrainCommand: Command = {
       device: { type: 'string' }, steps: { type: 'string' }, resume: { type: 'boolean' }, 'eval-every': { type: 'string' },
       'checkpoint-every': { type: 'string' }, seed: { type: 'string' }, crop: { type: 'string' }, order: { type: 'string' },
       'ema-decay': { type: 'string' }, json: { type: 'boolean' }, precision: { type: 'string' },
-      'checkpoint-blocks': { type: 'string' }, 'device-features': { type: 'string' }, profile: { type: 'boolean' }, breakdown: { type: 'boolean' },
+      'checkpoint-blocks': { type: 'string' }, 'device-features': { type: 'string' }, 'stage-ahead': { type: 'string' }, profile: { type: 'boolean' }, breakdown: { type: 'boolean' },
       'time-limit': { type: 'string' }, 'loader-workers': { type: 'string' }, 'eval-gpu-share': { type: 'string' },
     });
     const v = parsed.values;
@@ -139,6 +141,8 @@ export const pretrainCommand: Command = {
     if (blocks !== 'on' && blocks !== 'off') throw new UsageError(`--checkpoint-blocks must be on or off, got '${blocks}'`);
     const deviceFeatures = optionalString(v, 'device-features') ?? (device === 'cuda' ? 'on' : 'off');
     if (deviceFeatures !== 'on' && deviceFeatures !== 'off') throw new UsageError(`--device-features must be on or off, got '${deviceFeatures}'`);
+    const stageAhead = optionalString(v, 'stage-ahead') ?? (device === 'cuda' ? 'on' : 'off');
+    if (stageAhead !== 'on' && stageAhead !== 'off') throw new UsageError(`--stage-ahead must be on or off, got '${stageAhead}'`);
     const timeLimit = optionalInteger(v, 'time-limit', 1);
     const shareText = optionalString(v, 'eval-gpu-share');
     const evalShare = shareText === undefined ? undefined : Number(shareText);
@@ -163,7 +167,7 @@ export const pretrainCommand: Command = {
     const summary = await pretrain({
       dataDir: resolve(dataDir), valDir: valDir ? resolve(valDir) : undefined, outDir, preset,
       place: { dtype: 'float32', device }, train, resume: v.resume === true, runtime, profile: v.profile === true,
-      deviceFeatures: deviceFeatures === 'on',
+      deviceFeatures: deviceFeatures === 'on', stageAhead: stageAhead === 'on',
       ...(evalShare !== undefined ? { evalShare } : {}),
       ...(timeLimit !== undefined ? { timeLimitS: timeLimit } : {}),
     });
