@@ -7,11 +7,10 @@
 // fresh device buffer; consume() makes the compute stream wait for it with an
 // event (no host wait).
 //
-// DISCREPANCY: the model reads its features as host arrays
-// (trainer/model/alphafold.ts IterationFeatures) and uploads each itself, so
-// the training loop does not use this yet; test/gpu/bench_pretrain.gpu.ts
-// measures it (time, bandwidth, overlap with compute) against the per-feature
-// pageable uploads the model does now.
+// The training loop stages the worker-made device-ready form instead (float32
+// + int32 groups, batch_stage.ts PinnedStager: the same scheme per group);
+// this raw-bytes form is what test/gpu/bench_pretrain.gpu.ts measures (time,
+// bandwidth, overlap with compute).
 import { native } from '../core/binding.ts';
 import { runOpAll } from '../core/ops.ts';
 import { keep } from '../autograd/index.ts';
