@@ -78,3 +78,24 @@ test('close() returns while tasks hang, and next() then yields nothing', async (
   await queue.close();
   assert.equal(await queue.next(), null);
 });
+
+test('tryNext never waits: null while nothing is ready, then the ready item (strict order kept), mixed with next()', async () => {
+  const release: (() => void)[] = [];
+  const queue = new PrefetchQueue(3, (i) => new Promise<number>((done) => release.push(() => done(i * 10))), { order: 'strict', depth: 3, concurrency: 3, timeoutMs: 5000 });
+  assert.equal(queue.tryNext(), null);
+  await sleep(5);
+  assert.equal(release.length, 3);
+  release[1]!(); // item 1 ready, item 0 not: strict order gives nothing yet
+  await sleep(5);
+  assert.equal(queue.tryNext(), null);
+  release[0]!();
+  await sleep(5);
+  assert.deepEqual(queue.tryNext(), { index: 0, value: 0 });
+  assert.deepEqual(queue.tryNext(), { index: 1, value: 10 });
+  assert.equal(queue.tryNext(), null);
+  const last = queue.next();
+  release[2]!();
+  assert.deepEqual(await last, { index: 2, value: 20 });
+  assert.equal(queue.tryNext(), null);
+  assert.equal(await queue.next(), null);
+});
