@@ -18,7 +18,8 @@ banner='import { createRequire as __sfCreateRequire } from "node:module"; import
 flags=(--bundle --platform=node --format=esm --target=node20 --log-level=warning --external:piscina --minify-whitespace "--banner:js=$banner")
 "$esbuild" trainer/cli.ts "${flags[@]}" --outfile="$out/scalefold.mjs"
 for w in pipeline/loader/sample_worker.ts:sample_worker_entry pipeline/build/chain_worker.ts:chain_worker_entry \
-         trainer/eval/eval_worker.ts:eval_worker_entry pipeline/validate/shard_check_worker.ts:shard_check_worker_entry; do
+         trainer/eval/eval_worker.ts:eval_worker_entry pipeline/validate/shard_check_worker.ts:shard_check_worker_entry \
+         trainer/train/checkpoint_worker.ts:checkpoint_worker_entry; do
   "$esbuild" "${w%%:*}" "${flags[@]}" --outfile="$out/${w##*:}.mjs"
 done
 mkdir -p "$out/node_modules/piscina"

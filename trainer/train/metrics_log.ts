@@ -38,6 +38,13 @@ export interface StepRecord {
   h2d_stage_ms?: number;
   /** With device features: this step's batch was taken and staged during the previous step (one ahead). */
   batch_staged_ahead?: boolean;
+  /**
+   * A checkpoint at this step, the training thread's milliseconds: waiting for the previous write, the
+   * device optimizer's copy to the host (cuda), and all of it but the wait (copy + snapshot + hand-off).
+   */
+  checkpoint_wait_ms?: number;
+  checkpoint_sync_ms?: number;
+  checkpoint_ms?: number;
 }
 
 export interface EvalRecord {

@@ -4,8 +4,8 @@
 // prepare the next samples while this thread computes), each step is
 // forward + loss + backward (train_step.ts) then clip + Adam + averaging
 // (optimizer_state.ts), evaluation of the averaged weights runs in a worker
-// thread (eval/async_evaluator.ts), checkpoints are encoded here and written
-// asynchronously (checkpoint.ts). SIGINT/SIGTERM finish the step in hand,
+// thread (eval/async_evaluator.ts), checkpoints are copied here into reused
+// buffers and written by a writer thread (checkpoint_writer.ts). SIGINT/SIGTERM finish the step in hand,
 // checkpoint and return.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import type { IterationFeatures } from '../model/alphafold.ts';
 import { batchFeatures } from './batch_features.ts';
 import { batchStager, type StagedBatch } from './batch_stage.ts';
 import type { LoadedBatch } from '../../pipeline/loader/training_loader.ts';
+import { CheckpointWriter } from './checkpoint_writer.ts';
 import { CHECKPOINT_FORMAT, encodeCheckpoint, latestCheckpoint, restoreSlots, writeCheckpoint, type CheckpointState, type WriteObserver } from './checkpoint.ts';
 import { learningRate } from './lr_schedule.ts';
 import { MetricsLog, type StepRecord } from './metrics_log.ts';
@@ -46,7 +47,7 @@ export interface PretrainOptions {
   resume: boolean;
   /** Progress lines and notes (default: stderr). */
   log?: (line: string) => void;
-  /** Tests: observes checkpoint writes chunk by chunk. */
+  /** Tests: observes checkpoint writes chunk by chunk (then checkpoints are encoded and written on this thread, as before the writer thread). */
   checkpointObserver?: WriteObserver;
   /** Tests: the loader's fault injection (stragglers) to make ready-first delivery overtake. */
   loaderFaults?: LoaderOptions['faults'];
@@ -225,15 +226,23 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   let writing: Promise<string> | null = null;
   let lastCheckpoint: string | null = resumed?.path ?? null;
   let checkpointedStep = step;
+  // the writer thread makes (and touches) the buffers of the first checkpoint now, while training starts
+  const writer = o.checkpointObserver ? null : new CheckpointWriter(ckptDir, opt.slots);
+  /** This thread's time in the last checkpoint (step record fields), cleared when recorded. */
+  let ckptTiming: { checkpoint_wait_ms: number; checkpoint_sync_ms: number; checkpoint_ms: number } | null = null;
   const checkpoint = async (): Promise<void> => {
+    const t0 = performance.now();
     if (writing) lastCheckpoint = await writing;
+    const t1 = performance.now();
     syncHost();
+    const t2 = performance.now();
     const state: CheckpointState = {
       format: CHECKPOINT_FORMAT, step, adamStep: opt.adamStep, nextSampleStep, consumedAhead: [...consumedAhead].sort((a, b) => a - b),
       rng: { seed: t.seed, dropoutStream: 'dropout', samplerEpochLength: t.epochLength }, run: runIdentity(o),
     };
-    writing = writeCheckpoint(ckptDir, encodeCheckpoint(opt.slots, state), { observe: o.checkpointObserver });
+    writing = writer ? writer.write(opt.slots, state) : writeCheckpoint(ckptDir, encodeCheckpoint(opt.slots, state), { observe: o.checkpointObserver });
     checkpointedStep = step;
+    ckptTiming = { checkpoint_wait_ms: t1 - t0, checkpoint_sync_ms: t2 - t1, checkpoint_ms: performance.now() - t1 };
   };
 
   // A failed evaluation is reported and ends evaluation, not training.
@@ -368,8 +377,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
         data_wait_ms: dataWait, forward_ms: forwardMs, backward_ms: backwardMs, optimizer_ms: optimizerMs,
         bookkeeping_ms: bookkeepingMs, evals_in_flight: evaluator?.inFlight ?? 0,
         ...(stager ? { h2d_stage_ms: h2dStageMs, batch_staged_ahead: stagedAhead } : {}),
+        ...(ckptTiming ?? {}),
         ...(o.place.device === 'cuda' ? { wall_ms: wallMs, device_bytes_after_forward: deviceAfterForward, sample_prepare_ms: batch.prepareMs, feature_slices_ms: featureMs } : {}),
       };
+      ckptTiming = null;
       metrics.append(record);
       losses.push(bd.loss);
       progress.update(record, lastEval);
@@ -394,6 +405,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
     stager?.dispose();
     await loader.close();
     await evaluator?.close();
+    await writer?.close();
     clock.dispose();
     device?.dispose();
     params.dispose();
