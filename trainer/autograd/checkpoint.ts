@@ -14,7 +14,7 @@
 import type { Tensor } from '../core/tensor.ts';
 import { scope } from './scope.ts';
 import { Tape, activeTape, noGrad, record, recordingOn, replay } from './tape.ts';
-import { add } from './elementwise.ts';
+import { addGradients } from './backward.ts';
 
 /** Seed logs of the checkpoints whose first run is in progress (innermost last). */
 const logs: number[][] = [];
@@ -95,7 +95,7 @@ export function checkpoint(fn: (inputs: readonly Tensor[]) => readonly Tensor[],
       const seedValues = new Set(seeds.values());
       let grads: Map<Tensor, Tensor>;
       try {
-        grads = noGrad(() => replay(sub, seeds, add, { capture: new Set(standIns), forbidden: tape.produced }));
+        grads = noGrad(() => replay(sub, seeds, addGradients, { capture: new Set(standIns), forbidden: tape.produced }));
       } finally {
         sub.release();
       }

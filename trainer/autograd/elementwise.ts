@@ -1,22 +1,26 @@
 // Differentiable elementwise ops with broadcasting (native: ops/unary.cpp,
 // ops/binary.cpp). Binary gradients come back at the broadcast shape and are
 // summed back to each input's shape (sumTo).
-import { Tensor, tensor } from '../core/tensor.ts';
+import { DTYPE_CODES, Tensor, tensor, type DType } from '../core/tensor.ts';
 import { runOpAll } from '../core/ops.ts';
 import { record } from './tape.ts';
 
 export type UnaryFn = 'neg' | 'abs' | 'sigmoid' | 'softplus' | 'relu' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'clamp';
 export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'minimum' | 'maximum';
 
-/** Sums g (at a broadcast shape) back to shape. Always a new tensor. */
-export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+/**
+ * Sums g (at a broadcast shape) back to shape. Always a new tensor. With
+ * dtype float32 for a bf16 g, the sum comes out unrounded in float32 (the
+ * gradient of a bf16 copy of a float32 parameter, layout.ts gradientDtype).
+ */
+export function sumTo(g: Tensor, shape: readonly number[], dtype: DType = g.dtype): Tensor {
   const extra = g.rank - shape.length;
   const axes: number[] = [];
   for (let i = 0; i < g.rank; i++) {
     if (i < extra || (shape[i - extra] === 1 && g.shape[i] !== 1)) axes.push(i);
   }
-  if (axes.length === 0) return g.reshape(shape);
-  const [s] = runOpAll('reduce_sum', [g], { axes });
+  if (axes.length === 0 && dtype === g.dtype) return g.reshape(shape);
+  const [s] = runOpAll('reduce_sum', [g], dtype === g.dtype ? { axes } : { axes, outDtype: DTYPE_CODES[dtype] });
   const r = s.reshape(shape);
   s.dispose();
   return r;

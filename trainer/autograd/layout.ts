@@ -76,10 +76,29 @@ export function oneHot(indices: Tensor, classes: number, dtype: DType = 'float32
   return runOpAll('one_hot', [indices], { classes, dtype: DTYPE_CODES[dtype] })[0];
 }
 
+/**
+ * bf16 tensors standing for a float32 one (cast / castVia of a master
+ * weight): an op may hand their gradient back in float32 (the matmul's weight
+ * gradient straight from its fp32 accumulator), and the cast's backward then
+ * passes it on without rounding it to bf16 and casting it back.
+ */
+const widerGradient = new WeakMap<Tensor, DType>();
+
+/** The dtype the gradient of t may come back in: float32 for a bf16 cast of a float32 tensor, else t's own. */
+export function gradientDtype(t: Tensor): DType {
+  return widerGradient.get(t) ?? t.dtype;
+}
+
+/** The cast's backward: g in the source dtype (a handle on g when it already is). */
+function castBack(g: Tensor, dtype: DType): Tensor {
+  return g.dtype === dtype ? g.reshape(g.shape) : runOpAll('cast', [g], { dtype: DTYPE_CODES[dtype] })[0];
+}
+
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return reshape(x, x.shape);
   const [y] = runOpAll('cast', [x], { dtype: DTYPE_CODES[dtype] });
-  record('cast', [x], [y], [], (g) => [g[0] ? runOpAll('cast', [g[0]], { dtype: DTYPE_CODES[x.dtype] })[0] : null]);
+  if (x.dtype === 'float32' && dtype === 'bfloat16') widerGradient.set(y, 'float32');
+  record('cast', [x], [y], [], (g) => [g[0] ? castBack(g[0], x.dtype) : null]);
   return y;
 }
 
@@ -95,7 +114,8 @@ export function castVia(master: Tensor, shadow: Tensor): Tensor {
   }
   if (shadow.device !== master.device) throw new Error(`castVia: shadow ${shadow} is not on the master's device (${master})`);
   const y = shadow.reshape(shadow.shape);
-  record('cast_via', [master], [y], [], (g) => [g[0] ? runOpAll('cast', [g[0]], { dtype: DTYPE_CODES[master.dtype] })[0] : null]);
+  if (master.dtype === 'float32' && y.dtype === 'bfloat16') widerGradient.set(y, 'float32');
+  record('cast_via', [master], [y], [], (g) => [g[0] ? castBack(g[0], master.dtype) : null]);
   return y;
 }
 

@@ -1,11 +1,11 @@
 // Differentiable network ops (native: ops/matmul.cpp, ops/layer_norm.cpp,
 // ops/softmax.cpp, ops/attention.cpp, ops/global_attention.cpp).
-import { Tensor } from '../core/tensor.ts';
+import { DTYPE_CODES, Tensor } from '../core/tensor.ts';
 import { runOp, runOpAll } from '../core/ops.ts';
 import type { NativeAttrs } from '../core/binding.ts';
 import { record } from './tape.ts';
 import { neg, mul, sumTo } from './elementwise.ts';
-import { reshape } from './layout.ts';
+import { gradientDtype, reshape } from './layout.ts';
 import { sum } from './reduce.ts';
 
 export type MatmulPrecision = 'fp32' | 'tf32' | 'simt';
@@ -16,8 +16,16 @@ export interface MatmulOptions {
   precision?: MatmulPrecision;
 }
 
-function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean, precision: MatmulPrecision): Tensor {
-  return runOpAll('matmul', [a, b], { transA, transB, precision })[0];
+/**
+ * op(a) op(b); with gradFor, the product is the gradient of that tensor and
+ * comes out in gradientDtype(gradFor) (float32 for a bf16 copy of a float32
+ * weight: the GEMM's fp32 accumulator, no bf16 rounding, no cast kernel).
+ */
+function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean, precision: MatmulPrecision, gradFor?: Tensor): Tensor {
+  const out = gradFor === undefined ? a.dtype : gradientDtype(gradFor);
+  const attrs: NativeAttrs = { transA, transB, precision };
+  if (out !== a.dtype) attrs.outDtype = DTYPE_CODES[out];
+  return runOpAll('matmul', [a, b], attrs)[0];
 }
 
 /**
@@ -36,7 +44,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     let da: Tensor | null = null;
     let db: Tensor | null = null;
     if (a.requiresGrad) {
-      const full = transA ? mm(sb, dc, transB, true, precision) : mm(dc, sb, false, !transB, precision);
+      const full = transA ? mm(sb, dc, transB, true, precision, a) : mm(dc, sb, false, !transB, precision, a);
       da = sumTo(full, a.shape);
       full.dispose();
     }
@@ -45,11 +53,11 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
         // fold the batch into the rows: one product instead of a batched one and a sum
         const a2 = sa.reshape([-1, a.shape[a.rank - 1]]);
         const dc2 = dc.reshape([-1, dc.shape[dc.rank - 1]]);
-        db = transB ? mm(dc2, a2, true, false, precision) : mm(a2, dc2, true, false, precision);
+        db = transB ? mm(dc2, a2, true, false, precision, b) : mm(a2, dc2, true, false, precision, b);
         a2.dispose();
         dc2.dispose();
       } else {
-        const full = transB ? mm(dc, sa, true, transA, precision) : mm(sa, dc, !transA, false, precision);
+        const full = transB ? mm(dc, sa, true, transA, precision, b) : mm(sa, dc, !transA, false, precision, b);
         db = sumTo(full, b.shape);
         full.dispose();
       }
@@ -83,9 +91,9 @@ function linearWithBias(x2: Tensor, weight: Tensor, bias: Tensor, precision: Mat
     const dy = g[0];
     if (!dy) return [null, null, null];
     return [
-      x2.requiresGrad ? mm(dy, sw, false, false, precision) : null,
-      weight.requiresGrad ? mm(dy, sx, true, false, precision) : null,
-      bias.requiresGrad ? sumTo(dy, bias.shape) : null,
+      x2.requiresGrad ? mm(dy, sw, false, false, precision, x2) : null,
+      weight.requiresGrad ? mm(dy, sx, true, false, precision, weight) : null,
+      bias.requiresGrad ? sumTo(dy, bias.shape, gradientDtype(bias)) : null,
     ];
   });
   return y;
@@ -94,9 +102,11 @@ function linearWithBias(x2: Tensor, weight: Tensor, bias: Tensor, precision: Mat
 /** Layer norm over the last axis with gamma, beta [C]. */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   const [y, meanT, rstd] = runOpAll('layer_norm', [x, gamma, beta], { eps });
+  // bf16 copies of float32 gamma and beta: their gradients come out as the unrounded float32 sums
+  const wide = x.dtype === 'bfloat16' && gradientDtype(gamma) === 'float32' && gradientDtype(beta) === 'float32';
   record('layer_norm', [x, gamma, beta], [y], [x, gamma, meanT, rstd], (g, [sx, sg, sm, sr]) => {
     if (!g[0]) return [null, null, null];
-    const [dx, dg, db] = runOpAll('layer_norm_backward', [g[0], sx, sg, sm, sr]);
+    const [dx, dg, db] = runOpAll('layer_norm_backward', [g[0], sx, sg, sm, sr], wide ? { paramGradDtype: DTYPE_CODES.float32 } : undefined);
     return [dx, dg, db];
   });
   meanT.dispose();

@@ -24,6 +24,7 @@ struct MatmulParams {
   int precision;                      // 0 fp32, 1 tf32 (cuBLASLt only), 2 own tiled kernel
 };
 // bias: undefined, or [N] added to every row of C (cuBLASLt's bias epilogue where it applies).
+// c may be float32 for bfloat16 a, b (the fp32 accumulator as the output; no bias then).
 void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p);
 bool cublasLtCompiled();
 

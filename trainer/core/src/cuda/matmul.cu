@@ -20,15 +20,15 @@ namespace sf {
 
 constexpr int kTile = 64, kTileK = 16;
 
-template <typename T>
-__global__ void matmulTiledKernel(const T* __restrict__ a, const T* __restrict__ b, T* __restrict__ c, MatmulParams p) {
+template <typename T, typename TO>
+__global__ void matmulTiledKernel(const T* __restrict__ a, const T* __restrict__ b, TO* __restrict__ c, MatmulParams p) {
   using A = typename Acc<T>::type;
   __shared__ A as[kTileK][kTile + 1];
   __shared__ A bs[kTileK][kTile + 1];
   int64_t batch = blockIdx.z;
   const T* ab = a + batch * p.strideA;
   const T* bb = b + batch * p.strideB;
-  T* cb = c + batch * p.strideC;
+  TO* cb = c + batch * p.strideC;
   int row0 = blockIdx.y * kTile, col0 = blockIdx.x * kTile;
   int tx = threadIdx.x, ty = threadIdx.y;  // 16 x 16
   int tid = ty * 16 + tx;
@@ -66,7 +66,7 @@ __global__ void matmulTiledKernel(const T* __restrict__ a, const T* __restrict__
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
       int64_t r = row0 + ty + 16 * i, cc = col0 + tx + 16 * j;
-      if (r < p.m && cc < p.n) cb[r * p.n + cc] = store<T>(acc[i][j]);
+      if (r < p.m && cc < p.n) cb[r * p.n + cc] = store<TO>(acc[i][j]);
     }
 }
 
@@ -90,9 +90,13 @@ static void matmulTiled(const Tensor& a, const Tensor& b, const Tensor& c, const
   SF_CHECK(p.batch <= 65535, "matmul (tiled kernel): batch above 65535");
   dim3 grid(blocksFor(p.n, kTile), blocksFor(p.m, kTile), static_cast<unsigned>(p.batch));
   dim3 block(16, 16);
-  SF_FLOAT_SWITCH("matmul", a.dtype, T, {
-    matmulTiledKernel<T><<<grid, block, 0, stream()>>>(a.data<T>(), b.data<T>(), c.data<T>(), p);
-  });
+  if (c.dtype != a.dtype) {
+    matmulTiledKernel<bf16, float><<<grid, block, 0, stream()>>>(a.data<bf16>(), b.data<bf16>(), c.data<float>(), p);
+  } else {
+    SF_FLOAT_SWITCH("matmul", a.dtype, T, {
+      matmulTiledKernel<T, T><<<grid, block, 0, stream()>>>(a.data<T>(), b.data<T>(), c.data<T>(), p);
+    });
+  }
   checkLastLaunch("matmul");
 }
 
@@ -119,7 +123,7 @@ static LtState& lt() {
   return s;
 }
 
-using LtKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, bool, bool, int64_t, int64_t, int, bool>;
+using LtKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, bool, bool, int64_t, int64_t, int, bool, int>;
 
 struct LtPlan {
   cublasLtMatmulDesc_t desc = nullptr;
@@ -135,9 +139,9 @@ static void setBatch(cublasLtMatrixLayout_t l, int64_t batch, int64_t stride) {
 
 // withBias: the plan carries the bias epilogue (lt's D has our N as its rows, so the vector runs along them);
 // the bias pointer is set on the descriptor at each call.
-static const LtPlan& ltPlan(DType dt, const MatmulParams& p, bool withBias) {
+static const LtPlan& ltPlan(DType dt, DType outDt, const MatmulParams& p, bool withBias) {
   static thread_local std::map<LtKey, LtPlan> cache;
-  LtKey key{static_cast<int>(dt), p.batch, p.m, p.n, p.k, p.transA, p.transB, p.strideA, p.strideB, p.precision, withBias};
+  LtKey key{static_cast<int>(dt), p.batch, p.m, p.n, p.k, p.transA, p.transB, p.strideA, p.strideB, p.precision, withBias, static_cast<int>(outDt)};
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   LtState& s = lt();
@@ -160,7 +164,8 @@ static const LtPlan& ltPlan(DType dt, const MatmulParams& p, bool withBias) {
   uint64_t n = p.n, m = p.m, k = p.k;
   ltCheck(cublasLtMatrixLayoutCreate(&plan.la, type, p.transB ? k : n, p.transB ? n : k, p.transB ? k : n), "layout a");
   ltCheck(cublasLtMatrixLayoutCreate(&plan.lb, type, p.transA ? m : k, p.transA ? k : m, p.transA ? m : k), "layout b");
-  ltCheck(cublasLtMatrixLayoutCreate(&plan.lc, type, n, m, n), "layout c");
+  cudaDataType_t outType = outDt == dt ? type : CUDA_R_32F;
+  ltCheck(cublasLtMatrixLayoutCreate(&plan.lc, outType, n, m, n), "layout c");
   if (p.batch > 1) {
     setBatch(plan.la, p.batch, p.strideB);
     setBatch(plan.lb, p.batch, p.strideA);
@@ -180,7 +185,7 @@ static const LtPlan& ltPlan(DType dt, const MatmulParams& p, bool withBias) {
 }
 
 static void matmulLt(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p) {
-  const LtPlan& plan = ltPlan(a.dtype, p, bias.defined());
+  const LtPlan& plan = ltPlan(a.dtype, c.dtype, p, bias.defined());
   LtState& s = lt();
   if (bias.defined()) {
     const void* ptr = bias.raw();

@@ -172,9 +172,10 @@ void reduceMiddleCuda(const char* op, const TI* x, TO* y, int64_t outer, int64_t
   reduceMiddleCuda<A, TO>(op, pp, y, outer, splits, inner, accDtype);
 }
 
-// Sums contiguous x (shape, reduced flags) into y (keepdims layout).
-template <typename T>
-void reduceSumCuda(const char* op, const T* x, T* y, const Shape& shape, const std::vector<bool>& reduced) {
+// Sums contiguous x (shape, reduced flags) into y (keepdims layout); TO may be float for bf16 x (the
+// accumulator itself as the output).
+template <typename T, typename TO = T>
+void reduceSumCuda(const char* op, const T* x, TO* y, const Shape& shape, const std::vector<bool>& reduced) {
   using A = typename Acc<T>::type;
   DType accDtype = sizeof(A) == 8 ? DType::F64 : DType::F32;
   // normalized groups, outermost first
@@ -194,9 +195,11 @@ void reduceSumCuda(const char* op, const T* x, T* y, const Shape& shape, const s
   int nRed = 0;
   for (bool r : red) nRed += r;
   if (nRed == 0) {  // nothing summed: a copy (with a cast through load/store)
-    if (total > 0) {
+    if (total > 0 && sizeof(T) == sizeof(TO)) {
       cudaMemcpyAsync(y, x, static_cast<size_t>(total) * sizeof(T), cudaMemcpyDeviceToDevice, stream);
       checkLastLaunch(op);
+    } else if (total > 0) {
+      reduceMiddleCuda<T, TO>(op, x, y, total, 1, 1, accDtype);
     }
     return;
   }
@@ -225,8 +228,8 @@ void reduceSumCuda(const char* op, const T* x, T* y, const Shape& shape, const s
     }
     bool last = --nRed == 0;
     if (last) {
-      if (srcIsAcc) reduceMiddleCuda<A, T>(op, static_cast<const A*>(src), y, outer, R, inner, accDtype);
-      else reduceMiddleCuda<T, T>(op, static_cast<const T*>(src), y, outer, R, inner, accDtype);
+      if (srcIsAcc) reduceMiddleCuda<A, TO>(op, static_cast<const A*>(src), y, outer, R, inner, accDtype);
+      else reduceMiddleCuda<T, TO>(op, static_cast<const T*>(src), y, outer, R, inner, accDtype);
       return;
     }
     Tensor next = empty({outer * inner}, accDtype, Device::CUDA);

@@ -37,9 +37,9 @@ static void layerNormForwardCpu(const T* x, const T* g, const T* b, T* y, typena
   }
 }
 
-template <typename T>
+template <typename T, typename TP = T>
 static void layerNormBackwardCpu(const T* dy, const T* x, const T* g, const typename Acc<T>::type* mean,
-                                 const typename Acc<T>::type* rstd, T* dx, T* dg, T* db, int64_t rows, int64_t cols) {
+                                 const typename Acc<T>::type* rstd, T* dx, TP* dg, TP* db, int64_t rows, int64_t cols) {
   using A = typename Acc<T>::type;
   std::vector<A> sg(cols, 0), sb(cols, 0);
   for (int64_t r = 0; r < rows; ++r) {
@@ -63,8 +63,8 @@ static void layerNormBackwardCpu(const T* dy, const T* x, const T* g, const type
     }
   }
   for (int64_t c = 0; c < cols; ++c) {
-    dg[c] = store<T>(sg[c]);
-    db[c] = store<T>(sb[c]);
+    dg[c] = store<TP>(sg[c]);
+    db[c] = store<TP>(sb[c]);
   }
 }
 
@@ -98,8 +98,10 @@ Tensors opLayerNorm(const Tensors& in, const Attrs& attrs) {
   return {y, mean, rstd};
 }
 
-// inputs: dy, x, gamma, mean, rstd. outputs: dx, dgamma, dbeta.
-Tensors opLayerNormBackward(const Tensors& in, const Attrs&) {
+// inputs: dy, x, gamma, mean, rstd. attrs: paramGradDtype (dtype code; default x's; float32 is allowed for
+// bfloat16 x: dgamma and dbeta as their float sums, for bf16 copies of fp32 master parameters).
+// outputs: dx, dgamma, dbeta.
+Tensors opLayerNormBackward(const Tensors& in, const Attrs& attrs) {
   const char* op = "layer_norm_backward";
   requireCount(op, in, 5);
   for (size_t i = 0; i < 5; ++i) requireDefined(op, in, i);
@@ -111,16 +113,24 @@ Tensors opLayerNormBackward(const Tensors& in, const Attrs&) {
   int64_t cols = x.shape.back(), rows = cols == 0 ? 0 : x.numel() / cols;
   if (dy.shape != x.shape || mean.numel() != rows || rstd.numel() != rows || mean.dtype != statDtype(x.dtype))
     shapeError(op, in, "dy must match x; mean/rstd must be the forward's");
+  const DType paramDtype = static_cast<DType>(static_cast<int>(attrs.number("paramGradDtype", static_cast<double>(static_cast<int>(x.dtype)))));
+  const bool widen = paramDtype != x.dtype;
+  if (widen && !(x.dtype == DType::BF16 && paramDtype == DType::F32)) shapeError(op, in, "paramGradDtype may only widen bfloat16 to float32");
   Tensor dx = empty(x.shape, x.dtype, x.device);
   if (x.device == Device::CUDA) {
     Tensor dg32 = empty(g.shape, DType::F32, x.device), db32 = empty(g.shape, DType::F32, x.device);
     layerNormBackwardCuda(dy, x, g, mean, rstd, dx, dg32, db32, rows, cols);
     Attrs castTo;
     castTo.num["dtype"] = static_cast<double>(static_cast<int>(x.dtype));
-    if (x.dtype == DType::F32) return {dx, dg32, db32};
+    if (x.dtype == DType::F32 || widen) return {dx, dg32, db32};
     return {dx, opCast({dg32}, castTo)[0], opCast({db32}, castTo)[0]};
   }
-  Tensor dg = empty(g.shape, x.dtype, x.device), db = empty(g.shape, x.dtype, x.device);
+  Tensor dg = empty(g.shape, paramDtype, x.device), db = empty(g.shape, paramDtype, x.device);
+  if (widen) {
+    layerNormBackwardCpu<bf16, float>(dy.data<bf16>(), x.data<bf16>(), g.data<bf16>(), mean.data<float>(), rstd.data<float>(),
+                                      dx.data<bf16>(), dg.data<float>(), db.data<float>(), rows, cols);
+    return {dx, dg, db};
+  }
   SF_FLOAT_SWITCH(op, x.dtype, T, {
     using A = typename Acc<T>::type;
     layerNormBackwardCpu<T>(dy.data<T>(), x.data<T>(), g.data<T>(), mean.data<A>(), rstd.data<A>(), dx.data<T>(), dg.data<T>(),

@@ -6,7 +6,9 @@
 // kernel; the sum is rounded once). Backward, composed by the tape:
 //   dA = dC op(B)^T (as a matmul with transposes), dB = op(A)^T dC, and for a
 //   shared B the batch is folded into the rows so dB is one product.
-// bf16 inputs give a bf16 output accumulated in fp32. precision 'tf32' lets
+// bf16 inputs give a bf16 output accumulated in fp32, or with attr outDtype
+// float32 the fp32 accumulator itself (mixed precision: a bf16 weight copy's
+// gradient goes to its fp32 master without a bf16 rounding and a cast). precision 'tf32' lets
 // cuBLASLt use TF32 tensor cores for fp32 inputs; 'simt' forces the core's own
 // tiled CUDA kernel (for tests and builds without cuBLASLt).
 // CPU: the loops below; CUDA: cuda/matmul.cu (cuBLASLt where found, else a
@@ -16,14 +18,14 @@
 
 namespace sf {
 
-template <typename T>
-static void matmulCpu(const T* a, const T* b, const T* bias, T* c, const MatmulParams& p) {
+template <typename T, typename TO>
+static void matmulCpu(const T* a, const T* b, const T* bias, TO* c, const MatmulParams& p) {
   using A = typename Acc<T>::type;
   std::vector<A> row(p.n);
   for (int64_t bi = 0; bi < p.batch; ++bi) {
     const T* ab = a + bi * p.strideA;
     const T* bb = b + bi * p.strideB;
-    T* cb = c + bi * p.strideC;
+    TO* cb = c + bi * p.strideC;
     for (int64_t i = 0; i < p.m; ++i) {
       std::fill(row.begin(), row.end(), A(0));
       for (int64_t kk = 0; kk < p.k; ++kk) {
@@ -36,15 +38,16 @@ static void matmulCpu(const T* a, const T* b, const T* bias, T* c, const MatmulP
         }
       }
       if (bias) {
-        for (int64_t j = 0; j < p.n; ++j) cb[i * p.n + j] = store<T>(row[j] + load(bias[j]));
+        for (int64_t j = 0; j < p.n; ++j) cb[i * p.n + j] = store<TO>(row[j] + load(bias[j]));
       } else {
-        for (int64_t j = 0; j < p.n; ++j) cb[i * p.n + j] = store<T>(row[j]);
+        for (int64_t j = 0; j < p.n; ++j) cb[i * p.n + j] = store<TO>(row[j]);
       }
     }
   }
 }
 
-// inputs: a, b, optional bias [N]. attrs: transA, transB (0/1), precision ("fp32" | "tf32" | "simt").
+// inputs: a, b, optional bias [N]. attrs: transA, transB (0/1), precision ("fp32" | "tf32" | "simt"),
+// outDtype (dtype code; default the inputs' dtype; float32 is allowed for bfloat16 inputs without a bias).
 // outputs: c [...batch, M, N].
 Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
   const char* op = "matmul";
@@ -84,12 +87,20 @@ Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
   Shape outShape = batch;
   outShape.push_back(p.m);
   outShape.push_back(p.n);
-  Tensor c = empty(outShape, a.dtype, a.device);
+  const DType outDtype = static_cast<DType>(static_cast<int>(attrs.number("outDtype", static_cast<double>(static_cast<int>(a.dtype)))));
+  const bool widen = outDtype != a.dtype;
+  if (widen && !(a.dtype == DType::BF16 && outDtype == DType::F32)) shapeError(op, in, "outDtype may only widen bfloat16 inputs to float32");
+  if (widen && bias.defined()) shapeError(op, in, "outDtype float32 is not offered with a bias");
+  Tensor c = empty(outShape, outDtype, a.device);
   if (c.numel() == 0) return {c};
   if (a.device == Device::CUDA) {
     matmulCuda(a, b, bias, c, p);
   } else {
-    SF_FLOAT_SWITCH(op, a.dtype, T, matmulCpu<T>(a.data<T>(), b.data<T>(), bias.defined() ? bias.data<T>() : nullptr, c.data<T>(), p));
+    if (widen) {
+      matmulCpu<bf16, float>(a.data<bf16>(), b.data<bf16>(), nullptr, c.data<float>(), p);
+    } else {
+      SF_FLOAT_SWITCH(op, a.dtype, T, matmulCpu<T, T>(a.data<T>(), b.data<T>(), bias.defined() ? bias.data<T>() : nullptr, c.data<T>(), p));
+    }
   }
   return {c};
 }

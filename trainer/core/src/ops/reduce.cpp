@@ -52,7 +52,25 @@ static ReducePlan planReduce(const char* op, const Tensors& in, const Tensor& x,
   return p;
 }
 
-// inputs: x. attrs: axes. outputs: sum with the reduced axes kept as 1.
+// Sums x (element type T) into y (element type TO) on the CPU.
+template <typename T, typename TO>
+static void reduceSumCpu(const char* op, const Tensor& x, const Tensor& y, const ReducePlan& p) {
+  using A = typename Acc<T>::type;
+  const T* px = x.data<T>();
+  TO* py = y.data<TO>();
+  Indexer ov = indexerOf(p.outView), rv = indexerOf(p.reducedView);
+  int64_t count = p.reducedCount;
+  forEach(x.device, y.numel(), op, [=] SF_LAMBDA(int64_t o) {
+    int64_t base = offsetOf(ov, o);
+    A s = 0;
+    for (int64_t r = 0; r < count; ++r) s += load(px[base + offsetOf(rv, r)]);
+    py[o] = store<TO>(s);
+  });
+}
+
+// inputs: x. attrs: axes, outDtype (dtype code; default x's; float32 is allowed for bfloat16 x: the float
+// accumulator unrounded, for a bf16 copy's gradient going to its fp32 master). outputs: sum with the reduced
+// axes kept as 1.
 Tensors opReduceSum(const Tensors& in, const Attrs& attrs) {
   const char* op = "reduce_sum";
   requireCount(op, in, 1);
@@ -60,7 +78,20 @@ Tensors opReduceSum(const Tensors& in, const Attrs& attrs) {
   requireFloat(op, in[0]);
   const Tensor& x = in[0];
   ReducePlan p = planReduce(op, in, x, attrs.ints(op, "axes"));
-  Tensor y = empty(p.outShape, x.dtype, x.device);
+  const DType outDtype = static_cast<DType>(static_cast<int>(attrs.number("outDtype", static_cast<double>(static_cast<int>(x.dtype)))));
+  const bool widen = outDtype != x.dtype;
+  if (widen && !(x.dtype == DType::BF16 && outDtype == DType::F32)) shapeError(op, in, "outDtype may only widen bfloat16 to float32");
+  Tensor y = empty(p.outShape, outDtype, x.device);
+  if (widen) {
+#if defined(__CUDACC__)
+    if (x.device == Device::CUDA && x.numel() > 0) {
+      reduceSumCuda<bf16, float>(op, x.data<bf16>(), y.data<float>(), x.shape, p.reduced);
+      return {y};
+    }
+#endif
+    reduceSumCpu<bf16, float>(op, x, y, p);
+    return {y};
+  }
 #if defined(__CUDACC__)
   if (x.device == Device::CUDA && x.numel() > 0) {
     SF_FLOAT_SWITCH(op, x.dtype, T, { reduceSumCuda<T>(op, x.data<T>(), y.data<T>(), x.shape, p.reduced); });
