@@ -7,6 +7,7 @@
 // parameters, updating everything in place, with no host round trip. The host OptimizerState stays the format of checkpoints and of
 // the evaluator: syncToHost copies the device state into its slots when one
 // of them needs it (every checkpoint / evaluation, not every step).
+import { native } from '../core/binding.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { keep } from '../autograd/index.ts';
 import type { ParamStore } from '../model/params.ts';
@@ -56,6 +57,7 @@ export class DeviceOptimizer {
 
   /** Copies the device state into the host slots (master, moments, average, bf16 bits). */
   syncToHost(which: readonly ('param' | 'm' | 'v' | 'average' | 'bf16')[] = ['param', 'm', 'v', 'average', 'bf16']): void {
+    let queued = false;
     this.host.slots.forEach((h, i) => {
       const d = this.slots[i]!;
       for (const w of which) {
@@ -64,11 +66,21 @@ export class DeviceOptimizer {
           const widened = d.copy.toArray() as Float32Array;
           const bits = new Uint32Array(widened.buffer, widened.byteOffset, widened.length);
           for (let k = 0; k < bits.length; k++) h.bf16[k] = bits[k]! >>> 16;
+          continue;
+        }
+        const src = d[w];
+        const dst = h[w];
+        if (dst.byteOffset === 0 && dst.buffer instanceof ArrayBuffer && src.dtype === 'float32') {
+          // straight into the host array on this thread's stream (no fresh array per tensor: 5,044 tensors,
+          // 1.5 GB for a checkpoint of the initial-training model); one synchronisation at the end
+          native.copyToHostAsync(src.handle, dst.buffer);
+          queued = true;
         } else {
-          h[w].set(d[w === 'param' ? 'param' : w].toArray() as Float32Array);
+          dst.set(src.toArray() as Float32Array);
         }
       }
     });
+    if (queued && this.slots[0]?.param.device === 'cuda') native.streamSynchronize(native.streamCurrent());
   }
 
   /** Frees the moments and averages (the master weights and shadows belong to the store). */

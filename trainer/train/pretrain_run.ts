@@ -234,7 +234,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
     const t0 = performance.now();
     if (writing) lastCheckpoint = await writing;
     const t1 = performance.now();
-    syncHost();
+    // what the checkpoint holds (the host bf16 bits are not in it: restoreSlots derives them)
+    syncHost(['param', 'm', 'v', 'average']);
     const t2 = performance.now();
     const state: CheckpointState = {
       format: CHECKPOINT_FORMAT, step, adamStep: opt.adamStep, nextSampleStep, consumedAhead: [...consumedAhead].sort((a, b) => a - b),
@@ -243,6 +244,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
     writing = writer ? writer.write(opt.slots, state) : writeCheckpoint(ckptDir, encodeCheckpoint(opt.slots, state), { observe: o.checkpointObserver });
     checkpointedStep = step;
     ckptTiming = { checkpoint_wait_ms: t1 - t0, checkpoint_sync_ms: t2 - t1, checkpoint_ms: performance.now() - t1 };
+    if (o.place.device === 'cuda') {
+      say(`checkpoint of step ${step}: ${ckptTiming.checkpoint_ms.toFixed(0)} ms on the training thread (device->host copy ${ckptTiming.checkpoint_sync_ms.toFixed(0)} ms, ` +
+        `snapshot ${(ckptTiming.checkpoint_ms - ckptTiming.checkpoint_sync_ms).toFixed(0)} ms; waited ${ckptTiming.checkpoint_wait_ms.toFixed(0)} ms for the previous write), written by the writer thread`);
+    }
   };
 
   // A failed evaluation is reported and ends evaluation, not training.
