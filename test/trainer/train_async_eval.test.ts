@@ -2,8 +2,9 @@
 // evaluation worker thread while training continues. Each result arrives
 // tagged with its step, after later steps were already taken, and equals a
 // synchronous evaluation of that step's averaged weights (from its checkpoint).
-// The worker is paced (eval/op_pacer.ts, share 0.5 here) while training runs
-// and unpaced for the final drain; pacing changes no result.
+// Paced evaluation (eval/op_pacer.ts; the CPU default is unpaced): a paced
+// worker pauses in proportion to its chunks until unpaced, a submission
+// supersedes one still waiting, and pacing changes no result.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -11,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keep } from '../../trainer/autograd/index.ts';
 import { memoryStats, parameter, tensor } from '../../trainer/core/tensor.ts';
+import { AsyncEvaluator, type EvalResult } from '../../trainer/eval/async_evaluator.ts';
 import { evaluate, evaluationParams, validationExamples } from '../../trainer/eval/validation.ts';
+import { ALPHAFOLD_ADAM_SWA } from '../../trainer/train/fused_adam_swa.ts';
+import { OptimizerState } from '../../trainer/train/optimizer_state.ts';
 import { initParams } from '../../trainer/model/param_init.ts';
 import { modelParamSpec } from '../../trainer/model/param_spec.ts';
 import { loadConfig } from '../../trainer/model/config.ts';
@@ -31,8 +35,7 @@ before(async () => {
 test('evaluation runs in a worker while training goes on; results belong to their steps', async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'train-eval-'));
   const train = quickRun(6, { evalEvery: 2, checkpointEvery: 2 });
-  const share = 0.5;
-  const summary = await pretrain({ dataDir, valDir, outDir, preset: 'tiny', place: { dtype: 'float32', device: 'cpu' }, train, resume: false, log: () => {}, evalShare: share });
+  const summary = await pretrain({ dataDir, valDir, outDir, preset: 'tiny', place: { dtype: 'float32', device: 'cpu' }, train, resume: false, log: () => {} });
   assert.equal(summary.steps, 6);
   const lines = readFileSync(join(outDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const evalLines = lines.map((r, i) => ({ r, i })).filter((x) => x.r.kind === 'eval');
@@ -42,14 +45,8 @@ test('evaluation runs in a worker while training goes on; results belong to thei
   assert.ok(first.r.steps_during_eval >= 1, `no step was taken while step 2 was evaluated: ${JSON.stringify(first.r)}`);
   assert.ok(lines.slice(0, first.i).some((r) => r.kind === 'step' && r.step > 2));
   for (const x of evalLines) assert.equal(x.r.chains, VAL_CHAINS.length);
-  // paced: each pause was (1 - share) / share of its chunk; the last step's evaluation was submitted after
-  // training ended, so it ran unpaced (no chunk measured, no pause)
-  for (const x of evalLines) {
-    assert.equal(typeof x.r.eval_busy_ms, 'number');
-    assert.ok(Math.abs(x.r.eval_paused_ms - x.r.eval_busy_ms * (1 - share) / share) <= 1e-9 * Math.max(1, x.r.eval_paused_ms), JSON.stringify(x.r));
-  }
-  assert.equal(evalLines[2]!.r.eval_busy_ms, 0);
-  assert.equal(evalLines[2]!.r.eval_paused_ms, 0);
+  // unpaced (the CPU default): no pacing figures
+  for (const x of evalLines) assert.equal(x.r.eval_busy_ms, undefined);
   // ... and each equals evaluating that step's averaged weights here.
   const config = loadConfig('tiny');
   const place = { dtype: 'float32', device: 'cpu' } as const;
@@ -99,4 +96,48 @@ test('evaluation under the bf16 trunk on bf16 weight copies equals casting on us
   assert.notEqual(a.distogram, fp32.distogram);
   assert.ok(Math.abs(a.distogram - fp32.distogram) < 0.05 * Math.abs(fp32.distogram));
   assert.equal(memoryStats().liveTensors, liveBefore);
+});
+
+test('paced: a submission supersedes one still waiting; unpaced, every one is kept; results equal synchronous evaluation', async () => {
+  const config = loadConfig('tiny');
+  const place = { dtype: 'float32', device: 'cpu' } as const;
+  const perStep = quickRun(1).perStep;
+  const specs = modelParamSpec(config);
+  const opt = OptimizerState.fromWeights(specs, initParams(specs, 11), ALPHAFOLD_ADAM_SWA);
+  const weightsOf = (step: number) => opt.slots.map((s) => Float32Array.from(s.param, (x, j) => x + 0.01 * step * Math.sin(j + step)));
+  const results: EvalResult[] = [];
+  const skips: [number, number][] = [];
+  // a share this small keeps step 1's evaluation running (paused) until unpace()
+  const evaluator = new AsyncEvaluator({ valDir, preset: 'tiny', perStep, device: 'cpu', share: 0.001 }, (r) => results.push(r), (a, b) => skips.push([a, b]));
+  const submit = (step: number) => {
+    weightsOf(step).forEach((w, i) => opt.slots[i]!.average.set(w));
+    evaluator.submit(step, opt.slots);
+  };
+  try {
+    submit(1);
+    submit(2);
+    submit(3); // 2 was waiting: superseded
+    assert.deepEqual(skips, [[2, 3]]);
+    assert.equal(evaluator.inFlight, 2);
+    evaluator.unpace();
+    submit(4); // unpaced: kept behind 3
+    assert.equal(evaluator.inFlight, 3);
+    await evaluator.drain();
+  } finally {
+    await evaluator.close();
+  }
+  assert.deepEqual(results.map((r) => r.step), [1, 3, 4]);
+  assert.deepEqual(skips, [[2, 3]]);
+  const examples = await validationExamples(valDir, perStep);
+  for (const r of results) {
+    const params = evaluationParams(opt.slots.map((s) => s.name), opt.slots.map((s) => s.shape), weightsOf(r.step), place);
+    const m = evaluate(params, config, place, examples);
+    params.dispose();
+    assert.equal(r.metrics.distogram, m.distogram, `step ${r.step}`);
+    assert.equal(r.metrics.lddt_ca, m.lddt_ca, `step ${r.step}`);
+  }
+  // step 1 ran paced until released: its pauses are 999x its measured chunks
+  const p1 = results[0]!.paced!;
+  assert.ok(Math.abs(p1.slept_ms - p1.busy_ms * 999) <= 1e-9 * Math.max(1, p1.slept_ms));
+  assert.deepEqual(results[2]!.paced, { busy_ms: 0, slept_ms: 0 });
 });

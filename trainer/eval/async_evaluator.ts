@@ -4,6 +4,14 @@
 // delivered through `onResult` between steps. On CPU this is the whole
 // overlap; on the GPU the worker has a stream of its own and paces its
 // kernels (op_pacer.ts) to a share of the device until `unpace()`.
+//
+// The worker gets one request at a time; the others wait here. While paced,
+// an evaluation may take longer than the submission interval, so at most one
+// waits: a newer submission supersedes a waiting one (reported through
+// `onSkip`), and the queue cannot grow without bound. Once unpaced (training
+// over), every submission is kept. The weight copies reuse the arrays the
+// worker sends back once it has made its tensors from them (no 370 MB of
+// fresh arrays per hand-off for the initial-training model).
 import { Worker } from 'node:worker_threads';
 import type { OptimizerSlot } from '../train/optimizer_state.ts';
 import type { EvalReply, EvalRequest, EvalWorkerData, PacedTime } from './eval_messages.ts';
@@ -27,38 +35,62 @@ export type EvaluatorOptions = Omit<EvalWorkerData, 'pacing'>;
 export class AsyncEvaluator {
   private readonly worker: Worker;
   private readonly submitted = new Map<number, number>();
+  /** Requests not yet sent to the worker (at most one while paced). */
+  private readonly waiting: EvalRequest[] = [];
+  private running = false;
   private pending = 0;
   private idle: (() => void)[] = [];
   private failure: Error | null = null;
   private readonly pacing = pacingFlag();
+  private paced = true;
+  /** Arrays the worker handed back (one per slot), reused by the next submission. */
+  private spare: Float32Array[] | null = null;
 
-  constructor(options: EvaluatorOptions, private readonly onResult: (r: EvalResult) => void) {
+  constructor(
+    options: EvaluatorOptions,
+    private readonly onResult: (r: EvalResult) => void,
+    private readonly onSkip: (step: number, supersededBy: number) => void = () => {},
+  ) {
     const data: EvalWorkerData = { ...options, pacing: this.pacing };
+    this.paced = options.share < 1;
     this.worker = new Worker(new URL('./eval_worker_entry.mjs', import.meta.url), { workerData: data });
     this.worker.on('message', (reply: EvalReply) => this.receive(reply));
     this.worker.on('error', (error) => {
       this.failure = error;
+      this.waiting.length = 0;
       this.settle(this.pending);
     });
   }
 
-  /** Evaluations submitted and not answered yet. */
+  /** Evaluations submitted and not answered (or superseded) yet. */
   get inFlight(): number {
     return this.pending;
   }
 
-  /** Sends a copy of the averaged weights of `step`; returns at once. */
+  /** Copies the averaged weights of `step` and queues them; returns at once. */
   submit(step: number, slots: readonly OptimizerSlot[]): void {
     if (this.failure) throw this.failure;
-    const values = slots.map((s) => s.average.slice());
+    const spare = this.spare;
+    this.spare = null;
+    const reuse = spare !== null && spare.length === slots.length && spare.every((a, i) => a.length === slots[i]!.average.length);
+    const values = reuse ? spare.map((a, i) => (a.set(slots[i]!.average), a)) : slots.map((s) => s.average.slice());
     const req: EvalRequest = { step, names: slots.map((s) => s.name), shapes: slots.map((s) => s.shape), values };
     this.submitted.set(step, performance.now());
     this.pending++;
-    this.worker.postMessage(req, values.map((v) => v.buffer));
+    if (this.paced && this.running && this.waiting.length > 0) {
+      const old = this.waiting.pop()!;
+      this.submitted.delete(old.step);
+      this.spare = old.values;
+      this.settle(1);
+      this.onSkip(old.step, step);
+    }
+    this.waiting.push(req);
+    this.pump();
   }
 
-  /** Lets evaluation run unpaced from now on (training is over: nothing left to protect). */
+  /** Lets evaluation run unpaced from now on (training is over: nothing left to protect); later submissions are all kept. */
   unpace(): void {
+    this.paced = false;
     releasePacing(this.pacing);
   }
 
@@ -72,8 +104,20 @@ export class AsyncEvaluator {
     await this.worker.terminate();
   }
 
+  private pump(): void {
+    if (this.running || this.failure) return;
+    const req = this.waiting.shift();
+    if (!req) return;
+    this.running = true;
+    this.worker.postMessage(req, req.values.map((v) => v.buffer as ArrayBuffer));
+  }
+
   private receive(reply: EvalReply): void {
     if (reply.kind === 'ready') return;
+    if (reply.kind === 'loaded') {
+      this.spare ??= reply.values;
+      return;
+    }
     if (reply.kind === 'error') {
       this.failure = new Error(`evaluation of step ${reply.step} failed: ${reply.message}`);
     } else {
@@ -84,7 +128,13 @@ export class AsyncEvaluator {
       });
     }
     this.submitted.delete(reply.step);
+    this.running = false;
+    if (this.failure) {
+      this.settle(this.pending);
+      return;
+    }
     this.settle(1);
+    this.pump();
   }
 
   private settle(n: number): void {

@@ -27,6 +27,8 @@ export interface EvalRequest {
 
 export type EvalReply =
   | { kind: 'ready'; chains: number }
+  /** The request's weights are tensors now: its arrays come back for the next submission. */
+  | { kind: 'loaded'; step: number; values: Float32Array[] }
   | { kind: 'result'; step: number; metrics: ValidationMetrics; seconds: number; paced?: PacedTime }
   | { kind: 'error'; step: number; message: string };
 

@@ -207,7 +207,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
         ...(r.paced ? { eval_busy_ms: r.paced.busy_ms, eval_paused_ms: r.paced.slept_ms } : {}),
       });
       writeRunPlots(o.outDir, metrics);
-    })
+    }, (skipped, by) => say(`evaluation of step ${skipped} skipped: step ${by} was submitted while it still waited (the paced evaluation before it is still running)`))
     : null;
 
   let stopping = false;
