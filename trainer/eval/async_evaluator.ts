@@ -101,6 +101,7 @@ export class AsyncEvaluator {
   }
 
   async close(): Promise<void> {
+    this.unpace(); // a pause in progress ends at once
     await this.worker.terminate();
   }
 
