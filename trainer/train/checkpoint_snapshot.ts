@@ -38,20 +38,29 @@ const AVERAGE: Pick = (s) => s.average;
 const EXP_AVG: Pick = (s) => s.m;
 const EXP_AVG_SQ: Pick = (s) => s.v;
 
-function safetensorsHeader(entries: readonly FileEntry[], metadata: Record<string, string>): { header: Uint8Array; dataBytes: number } {
+/** The tensors' part of a header (the JSON object's members after __metadata__) and the data size. */
+function headerBody(entries: readonly FileEntry[]): { body: string; dataBytes: number } {
   const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = { ...metadata };
   let offset = 0;
   for (const e of entries) {
     const n = e.elements * 4;
     header[e.name] = { dtype: 'F32', shape: [...e.shape], data_offsets: [offset, offset + n] };
     offset += n;
   }
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  return { body: JSON.stringify(header).slice(1), dataBytes: offset };
+}
+
+function safetensorsHeader(body: string, metadata: Record<string, string>): Uint8Array {
+  // the same text as JSON.stringify({ __metadata__, ...tensors })
+  const text = `{"__metadata__":${JSON.stringify(metadata)}${body === '}' ? '}' : ',' + body}`;
+  const json = new TextEncoder().encode(text);
   const padded = new Uint8Array(json.length + ((8 - (json.length % 8)) % 8)).fill(0x20);
   padded.set(json);
-  return { header: padded, dataBytes: offset };
+  return padded;
 }
+
+/** Entries and header bodies per slot list (the names and shapes never change during a run). */
+const bodies = new WeakMap<readonly OptimizerSlot[], { name: string; entries: FileEntry[]; body: string; dataBytes: number }[]>();
 
 /**
  * The layouts of model.safetensors, ema.safetensors and optimizer.safetensors for these slots at `step`
@@ -59,15 +68,21 @@ function safetensorsHeader(entries: readonly FileEntry[], metadata: Record<strin
  */
 export function checkpointLayout(slots: readonly OptimizerSlot[], step: number): FileLayout[] {
   const meta = { format: 'pt', step: String(step) };
-  const entries = (pick: Pick, prefix = ''): FileEntry[] => slots.map((s, slot) => ({ name: prefix + s.name, shape: s.shape, elements: s.shape.reduce((a, b) => a * b, 1), slot, pick }));
-  const files: [string, FileEntry[]][] = [
-    ['model.safetensors', entries(PARAM)],
-    ['ema.safetensors', entries(AVERAGE)],
-    ['optimizer.safetensors', [...entries(EXP_AVG, 'exp_avg.'), ...entries(EXP_AVG_SQ, 'exp_avg_sq.')]],
-  ];
-  return files.map(([name, es]) => {
-    const { header, dataBytes } = safetensorsHeader(es, meta);
-    return { name, header, entries: es, bytes: 8 + header.length + dataBytes };
+  let files = bodies.get(slots);
+  const shapesChanged = files !== undefined && files[0]!.entries.some((e) => e.elements !== slots[e.slot]?.param.length);
+  if (files === undefined || shapesChanged) {
+    const entries = (pick: Pick, prefix = ''): FileEntry[] => slots.map((s, slot) => ({ name: prefix + s.name, shape: [...s.shape], elements: s.shape.reduce((a, b) => a * b, 1), slot, pick }));
+    const made: [string, FileEntry[]][] = [
+      ['model.safetensors', entries(PARAM)],
+      ['ema.safetensors', entries(AVERAGE)],
+      ['optimizer.safetensors', [...entries(EXP_AVG, 'exp_avg.'), ...entries(EXP_AVG_SQ, 'exp_avg_sq.')]],
+    ];
+    files = made.map(([name, es]) => ({ name, entries: es, ...headerBody(es) }));
+    bodies.set(slots, files);
+  }
+  return files.map((f) => {
+    const header = safetensorsHeader(f.body, meta);
+    return { name: f.name, header, entries: f.entries, bytes: 8 + header.length + f.dataBytes };
   });
 }
 
