@@ -40,8 +40,9 @@
 // BLOCKS_SCALE=small: full widths at small shapes (N_res 32, 16 MSA rows, 64 extra).
 import { native } from '../../trainer/core/binding.ts';
 import { cudaInfo, memoryStats, tensor, type DeviceName, type Tensor } from '../../trainer/core/tensor.ts';
-import { Tape, add, cast, gradientOf, keep, noGrad, recordOn, scope } from '../../trainer/autograd/index.ts';
+import { Tape, cast, gradientOf, keep, noGrad, recordOn, scope } from '../../trainer/autograd/index.ts';
 import { replay } from '../../trainer/autograd/tape.ts';
+import { addGradients } from '../../trainer/autograd/backward.ts';
 import { Rng } from '../../features/rng.ts';
 import { loadConfig } from '../../trainer/model/config.ts';
 import type { AlphaFoldConfig } from '../../trainer/model/config_types.ts';
@@ -205,6 +206,8 @@ function clearGrads(params: ParamStore): void {
  * forward and total milliseconds.
  */
 function timedStep(forward: (tape: Tape) => { seeds: Map<Tensor, Tensor> } | { loss: Tensor }): { fwd: number; total: number } {
+  // a collection before (not inside) the timed region where node runs with --expose-gc
+  (globalThis as { gc?: () => void }).gc?.();
   sync();
   const t0 = performance.now();
   let fwd = 0;
@@ -215,7 +218,7 @@ function timedStep(forward: (tape: Tape) => { seeds: Map<Tensor, Tensor> } | { l
       sync();
       fwd = performance.now() - t0;
       if ('loss' in r) gradientOf(tape, r.loss);
-      else noGrad(() => scope(() => { replay(tape, r.seeds, add); }));
+      else noGrad(() => scope(() => { replay(tape, r.seeds, addGradients); }));
       sync();
     });
   } finally {
@@ -259,6 +262,7 @@ function bench(name: string, mode: string, reps: number, warmup: number, run: ()
     }
     if (profiled.has(name) && remainingMs() > 2 * per) printProfile(`${name} ${mode}`, () => r.step());
     const done = n === 0 ? 0 : total.length;
+    if (process.env.PRINT_REPEATS === '1') console.log(`# repeats ${name} ${mode}: ${total.map((x) => x.toFixed(2)).join(' ')}`);
     Object.assign(row, { fwdMs: median(fwd), stepMs: median(total), bestMs: Math.min(...total), reps: done, peakGiB: sampled > 0 ? (peak - base) / GiB : undefined });
     row.note = `live before ${(base / GiB).toFixed(2)} GiB${done === 0 ? '; the warm-up run only (budget)' : done < reps ? `; repeats cut to ${done} (budget)` : ''}`;
   } catch (e) {
@@ -513,10 +517,36 @@ function fullRows(): void {
 
 console.log(`# bench_blocks: device ${device}, scale ${scale}${tiny ? ' (tiny widths)' : ''}; shapes ${JSON.stringify(shapes)}; repeats ${repeats} (full ${fullRepeats}); budget ${budgetMs / 1000} s`);
 console.log(['block', 'mode', 'fwd ms', 'fwd+bwd ms', 'best', 'reps', 'peak GiB', 'OpenFold fwd+bwd ms (H200)', 'note'].join('\t'));
-for (const mode of (process.env.BLOCK_MODES ?? 'fp32,bf16,bf16+shadow').split(',').map((x) => x.trim())) {
-  if (blocks.has('evoformer')) msaBlockRow('evoformer', mode);
-  if (blocks.has('extra')) msaBlockRow('extra', mode);
-  if (blocks.has('template')) templateRow(mode);
+// BENCH_VARIANTS='label:ENV=V,ENV2=W;label2:...' runs the block rows once per variant with those environment
+// variables set (the core reads its SF_* switches per call), round-robin VARIANT_ROUNDS times (default 2), so
+// that a drifting GPU (shared machine, clocks) touches every variant alike; the rows' modes carry [label].
+const variants = (process.env.BENCH_VARIANTS ?? '').split(';').filter((v) => v.trim() !== '').map((v) => {
+  const [label, ...rest] = v.split(':');
+  const env = Object.fromEntries(rest.join(':').split(',').filter((kv) => kv.includes('=')).map((kv) => kv.split('=') as [string, string]));
+  return { label: label!.trim(), env };
+});
+const blockModes = (process.env.BLOCK_MODES ?? 'fp32,bf16,bf16+shadow').split(',').map((x) => x.trim());
+const blockRows = (suffix: string): void => {
+  for (const mode of blockModes) {
+    if (blocks.has('evoformer')) msaBlockRow('evoformer', mode + suffix);
+    if (blocks.has('extra')) msaBlockRow('extra', mode + suffix);
+    if (blocks.has('template')) templateRow(mode + suffix);
+  }
+};
+if (variants.length === 0) blockRows('');
+for (let round = 0; variants.length > 0 && round < Number(process.env.VARIANT_ROUNDS ?? 2); round++) {
+  for (const v of variants) {
+    const saved = Object.fromEntries(Object.keys(v.env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, v.env);
+    try {
+      blockRows(` [${v.label}]`);
+    } finally {
+      for (const [k, old] of Object.entries(saved)) {
+        if (old === undefined) delete process.env[k];
+        else process.env[k] = old;
+      }
+    }
+  }
 }
 if (blocks.has('structure')) structureRow();
 if (blocks.has('full')) fullRows();

@@ -86,8 +86,12 @@ export const rows: Row[] = [];
 /** SCALEFOLD_GPU_TEST_DEVICE=cpu runs the harness with the CPU in the GPU's place (a dry run of the harness itself). */
 export const testDevice: DeviceName = process.env.SCALEFOLD_GPU_TEST_DEVICE === 'cpu' ? 'cpu' : 'cuda';
 
-/** Runs one op in one mode on CPU (float64 and same precision) and CUDA, and records the comparison. */
-export function checkOp(op: string, mode: Mode, inputs: GpuInput[], fn: (xs: Tensor[], mode: Mode) => Tensor, withGrad = true): void {
+/**
+ * Runs one op in one mode on CPU (float64 and same precision) and CUDA, and records the comparison.
+ * errorFactor (default 2, the FlashAttention rule): the GPU may carry this many times the same-precision
+ * reference's error; a path that rounds intermediates on purpose states its own factor where it is checked.
+ */
+export function checkOp(op: string, mode: Mode, inputs: GpuInput[], fn: (xs: Tensor[], mode: Mode) => Tensor, withGrad = true, errorFactor = 2): void {
   const dtype: DType = mode === 'bfloat16' ? 'bfloat16' : 'float32';
   // round the inputs to the tested dtype once, so every evaluation sees the same values
   const values = inputs.map((inp) =>
@@ -104,7 +108,7 @@ export function checkOp(op: string, mode: Mode, inputs: GpuInput[], fn: (xs: Ten
     if (!r64) return;
     const eRef = rs ? relErr(rs, r64) : NaN;
     const eGpu = g ? relErr(g, r64) : NaN;
-    const limit = 2 * eRef + FLOORS[mode];
+    const limit = errorFactor * eRef + FLOORS[mode];
     rows.push({ op, mode, tensor: name, eRef, eGpu, limit, pass: eGpu <= limit });
   };
   compare('out', ref64.out, same.out, gpu.out);

@@ -17,11 +17,12 @@
 // Precision: q, k, v are exact bf16 operands; lse, delta and dbias stay
 // float32; P, dS and dO are rounded to bf16 once each before they enter a
 // product (as PyTorch's bf16 eager attention and FlashAttention do). The
-// scores S and dP come out of their GEMMs in bf16 by default (fp32
-// accumulation, one rounding: what OpenFold's attention under bf16 autocast
-// does, its q k^T and dO v^T being bf16 matmuls), which halves the scratch
-// traffic that bounds this path; SF_ATTENTION_SCORES=f32 keeps them float32
-// (the benchmarks compare both).
+// scores S and dP stay float32 by default; SF_ATTENTION_SCORES=bf16 has
+// their GEMMs write bf16 (fp32 accumulation, one rounding: what OpenFold's
+// attention under bf16 autocast does, its q k^T and dO v^T being bf16
+// matmuls), which halves the scratch traffic that bounds this path (about
+// 0.3 ms of an Evoformer block on the H200) at the cost of dq/dk errors of
+// 2.0-2.2x a same-precision reference's, where float32 scores give 1.7x.
 // The scratch is processed in chunks of batch rows (at most kScratchBytes).
 #pragma once
 #include <cuda_bf16.h>
@@ -373,10 +374,10 @@ inline bool attentionGemmForward(const AttentionParams& p, DType dt) {
   return !(e && e[0] == '0') && attentionGemmCovers(p, dt);
 }
 
-// SF_ATTENTION_SCORES=f32: S and dP in float32 (see the header comment); bf16 otherwise.
+// SF_ATTENTION_SCORES=bf16: S and dP in bf16 (see the header comment); float32 otherwise.
 inline bool attentionScoresF32() {
   const char* e = std::getenv("SF_ATTENTION_SCORES");
-  return e && std::string(e) == "f32";
+  return !(e && std::string(e) == "bf16");
 }
 
 template <typename TS>

@@ -103,29 +103,35 @@ __global__ void layerNormBackwardKernel(const T* __restrict__ dy, const T* __res
   }
 }
 
-// 16-byte vector variant of the forward, taken when every lane reads whole
-// 16-byte vectors of the row (C a multiple of 32 * 16 / sizeof(T)): one
-// LDG.128 per 4 floats / 8 bf16 instead of one load per element, so more
-// bytes are in flight per warp; NV vectors per lane.
-template <typename T, int NV>
+// Vector variants, taken when a row splits into whole vectors of W elements
+// per lane (C a multiple of 32 * W, W * sizeof(T) of 4, 8 or 16 bytes, the
+// widest that fits): one load per W elements instead of one per element, so
+// more bytes are in flight per warp (C = 128 in bf16 reads 8 bytes per lane,
+// C = 256 16 bytes). Lane l holds the elements (l + 32 n) * W + k. NV vectors
+// per lane.
+template <typename T, int W>
+struct alignas(sizeof(T) * W) LnVec {
+  T v[W];
+};
+
+template <typename T, int W, int NV>
 __global__ void layerNormForwardVecKernel(const T* __restrict__ x, const T* __restrict__ g, const T* __restrict__ b,
                                           T* __restrict__ y, typename Acc<T>::type* __restrict__ mean,
                                           typename Acc<T>::type* __restrict__ rstd, int64_t rows, int cols, float eps) {
   using A = typename Acc<T>::type;
-  constexpr int VEC = 16 / sizeof(T);
+  using P = LnVec<T, W>;
   int64_t row = blockIdx.x * static_cast<int64_t>(blockDim.y) + threadIdx.y;
   if (row >= rows) return;
   int lane = threadIdx.x;
-  const uint4* xr = reinterpret_cast<const uint4*>(x + row * cols);
-  A v[NV][VEC];
+  const P* xr = reinterpret_cast<const P*>(x + row * cols);
+  A v[NV][W];
   A s = 0;
 #pragma unroll
   for (int n = 0; n < NV; ++n) {
-    uint4 raw = __ldcs(xr + lane + 32 * n);  // streamed: read once
-    const T* e = reinterpret_cast<const T*>(&raw);
+    P raw = xr[lane + 32 * n];
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) {
-      v[n][k] = load(e[k]);
+    for (int k = 0; k < W; ++k) {
+      v[n][k] = load(raw.v[k]);
       s += v[n][k];
     }
   }
@@ -134,49 +140,137 @@ __global__ void layerNormForwardVecKernel(const T* __restrict__ x, const T* __re
 #pragma unroll
   for (int n = 0; n < NV; ++n)
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) q += (v[n][k] - m) * (v[n][k] - m);
+    for (int k = 0; k < W; ++k) q += (v[n][k] - m) * (v[n][k] - m);
   A rs = A(1) / sqrt(warpSum(q) / static_cast<A>(cols) + static_cast<A>(eps));
   if (lane == 0) {
     mean[row] = m;
     rstd[row] = rs;
   }
-  const uint4* gv = reinterpret_cast<const uint4*>(g);
-  const uint4* bv = reinterpret_cast<const uint4*>(b);
-  uint4* yr = reinterpret_cast<uint4*>(y + row * cols);
+  const P* gv = reinterpret_cast<const P*>(g);
+  const P* bv = reinterpret_cast<const P*>(b);
+  P* yr = reinterpret_cast<P*>(y + row * cols);
 #pragma unroll
   for (int n = 0; n < NV; ++n) {
-    uint4 graw = __ldg(gv + lane + 32 * n), braw = __ldg(bv + lane + 32 * n), out;
-    const T* ge = reinterpret_cast<const T*>(&graw);
-    const T* be = reinterpret_cast<const T*>(&braw);
-    T* oe = reinterpret_cast<T*>(&out);
+    P gr = gv[lane + 32 * n], br = bv[lane + 32 * n], out;
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) oe[k] = store<T>((v[n][k] - m) * rs * load(ge[k]) + load(be[k]));
-    __stcs(yr + lane + 32 * n, out);  // streamed: written once
+    for (int k = 0; k < W; ++k) out.v[k] = store<T>((v[n][k] - m) * rs * load(gr.v[k]) + load(br.v[k]));
+    yr[lane + 32 * n] = out;
   }
+}
+
+template <typename T, int W, int NV>
+__global__ void layerNormBackwardVecKernel(const T* __restrict__ dy, const T* __restrict__ x, const T* __restrict__ g,
+                                           const typename Acc<T>::type* __restrict__ mean,
+                                           const typename Acc<T>::type* __restrict__ rstd, T* __restrict__ dx,
+                                           float* __restrict__ dg, float* __restrict__ db, int64_t rows, int cols) {
+  using A = typename Acc<T>::type;
+  using P = LnVec<T, W>;
+  int lane = threadIdx.x;
+  A gamma[NV][W], sg[NV][W], sb[NV][W];
+  const P* gv = reinterpret_cast<const P*>(g);
+#pragma unroll
+  for (int n = 0; n < NV; ++n) {
+    P gr = gv[lane + 32 * n];
+#pragma unroll
+    for (int k = 0; k < W; ++k) {
+      gamma[n][k] = load(gr.v[k]);
+      sg[n][k] = 0;
+      sb[n][k] = 0;
+    }
+  }
+  for (int64_t row = blockIdx.x * static_cast<int64_t>(blockDim.y) + threadIdx.y; row < rows;
+       row += static_cast<int64_t>(gridDim.x) * blockDim.y) {
+    const P* xr = reinterpret_cast<const P*>(x + row * cols);
+    const P* gr = reinterpret_cast<const P*>(dy + row * cols);
+    A m = mean[row], rs = rstd[row];
+    A xh[NV][W], dxh[NV][W];
+    A a1 = 0, a2 = 0;
+#pragma unroll
+    for (int n = 0; n < NV; ++n) {
+      P xv = xr[lane + 32 * n], dv = gr[lane + 32 * n];
+#pragma unroll
+      for (int k = 0; k < W; ++k) {
+        A gval = load(dv.v[k]);
+        xh[n][k] = (load(xv.v[k]) - m) * rs;
+        dxh[n][k] = gval * gamma[n][k];
+        a1 += dxh[n][k];
+        a2 += dxh[n][k] * xh[n][k];
+        sg[n][k] += gval * xh[n][k];
+        sb[n][k] += gval;
+      }
+    }
+    a1 = warpSum(a1) / static_cast<A>(cols);
+    a2 = warpSum(a2) / static_cast<A>(cols);
+    P* dr = reinterpret_cast<P*>(dx + row * cols);
+#pragma unroll
+    for (int n = 0; n < NV; ++n) {
+      P out;
+#pragma unroll
+      for (int k = 0; k < W; ++k) out.v[k] = store<T>(rs * (dxh[n][k] - a1 - xh[n][k] * a2));
+      dr[lane + 32 * n] = out;
+    }
+  }
+#pragma unroll
+  for (int n = 0; n < NV; ++n)
+#pragma unroll
+    for (int k = 0; k < W; ++k) {
+      int c = (lane + 32 * n) * W + k;
+      atomicAdd(&dg[c], static_cast<float>(sg[n][k]));
+      atomicAdd(&db[c], static_cast<float>(sb[n][k]));
+    }
+}
+
+// Calls launch(W, NV) as compile-time constants for the widest vector that splits cols (see above), or
+// returns false (the per-element kernels then run).
+template <typename T, typename Launch>
+static bool withLnVector(int cols, Launch&& launch) {
+  constexpr int maxW = 16 / sizeof(T);
+  auto pick = [&](auto wConst) -> bool {
+    constexpr int W = decltype(wConst)::value;
+    if (W > maxW || cols % (32 * W) != 0) return false;
+    switch (cols / (32 * W)) {
+      case 1: launch(wConst, std::integral_constant<int, 1>()); return true;
+      case 2: launch(wConst, std::integral_constant<int, 2>()); return true;
+      case 3: launch(wConst, std::integral_constant<int, 3>()); return true;
+      case 4: launch(wConst, std::integral_constant<int, 4>()); return true;
+      default: return false;
+    }
+  };
+  if constexpr (sizeof(T) == 2) {
+    if (pick(std::integral_constant<int, 8>())) return true;
+  }
+  if constexpr (sizeof(T) <= 4) {
+    if (pick(std::integral_constant<int, 4>())) return true;
+  }
+  if (pick(std::integral_constant<int, 2>())) return true;
+  return false;
 }
 
 template <typename T>
 static bool layerNormForwardVec(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& y, const Tensor& mean,
                                 const Tensor& rstd, int64_t rows, int cols, float eps) {
   using A = typename Acc<T>::type;
-  constexpr int VEC = 16 / sizeof(T);
-  if (cols % (32 * VEC) != 0) return false;
-  int nv = cols / (32 * VEC);
   dim3 block(32, 4);
-  auto launch = [&](auto nvConst) {
-    constexpr int NV = decltype(nvConst)::value;
-    layerNormForwardVecKernel<T, NV><<<blocksFor(rows, 4), block, 0, stream()>>>(x.data<T>(), gamma.data<T>(), beta.data<T>(),
-                                                                                  y.data<T>(), mean.data<A>(), rstd.data<A>(), rows,
-                                                                                  cols, eps);
-  };
-  switch (nv) {
-    case 1: launch(std::integral_constant<int, 1>()); return true;
-    case 2: launch(std::integral_constant<int, 2>()); return true;
-    case 3: launch(std::integral_constant<int, 3>()); return true;
-    case 4: launch(std::integral_constant<int, 4>()); return true;
-    case 8: launch(std::integral_constant<int, 8>()); return true;
-    default: return false;
-  }
+  return withLnVector<T>(cols, [&](auto wConst, auto nvConst) {
+    constexpr int W = decltype(wConst)::value, NV = decltype(nvConst)::value;
+    layerNormForwardVecKernel<T, W, NV><<<blocksFor(rows, 4), block, 0, stream()>>>(x.data<T>(), gamma.data<T>(), beta.data<T>(),
+                                                                                     y.data<T>(), mean.data<A>(), rstd.data<A>(), rows,
+                                                                                     cols, eps);
+  });
+}
+
+template <typename T>
+static bool layerNormBackwardVec(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd,
+                                 const Tensor& dx, const Tensor& dgamma32, const Tensor& dbeta32, int64_t rows, int cols,
+                                 unsigned blocks) {
+  using A = typename Acc<T>::type;
+  dim3 block(32, 4);
+  return withLnVector<T>(cols, [&](auto wConst, auto nvConst) {
+    constexpr int W = decltype(wConst)::value, NV = decltype(nvConst)::value;
+    layerNormBackwardVecKernel<T, W, NV><<<blocks, block, 0, stream()>>>(dy.data<T>(), x.data<T>(), gamma.data<T>(), mean.data<A>(),
+                                                                          rstd.data<A>(), dx.data<T>(), dgamma32.data<float>(),
+                                                                          dbeta32.data<float>(), rows, cols);
+  });
 }
 
 #define SF_VPL_SWITCH(cols, VPL, ...)                                             \
@@ -225,6 +319,13 @@ void layerNormBackwardCuda(const Tensor& dy, const Tensor& x, const Tensor& gamm
   cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
   unsigned blocks = blocksFor(rows, 4);
   if (blocks > static_cast<unsigned>(sms * 8)) blocks = sms * 8;
+  bool done = false;
+  if (x.dtype == DType::F32) done = layerNormBackwardVec<float>(dy, x, gamma, mean, rstd, dx, dgamma32, dbeta32, rows, c, blocks);
+  else if (x.dtype == DType::BF16) done = layerNormBackwardVec<bf16>(dy, x, gamma, mean, rstd, dx, dgamma32, dbeta32, rows, c, blocks);
+  if (done) {
+    checkLastLaunch("layer_norm_backward");
+    return;
+  }
   SF_FLOAT_SWITCH("layer_norm_backward", x.dtype, T, {
     using A = typename Acc<T>::type;
     SF_VPL_SWITCH(c, VPL, {
