@@ -4,7 +4,7 @@
 // op against a composition of simpler ops.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, tensor } from '../../trainer/core/tensor.ts';
+import { DTYPE_CODES, Tensor, tensor } from '../../trainer/core/tensor.ts';
 import { runOpAll } from '../../trainer/core/ops.ts';
 import * as ag from '../../trainer/autograd/index.ts';
 import { Rng, checkGradients, noLeaks, randomInput, relErr } from './core_gradcheck.ts';
@@ -50,6 +50,28 @@ test('matmul with a bias input: each row of the product plus the bias, in one ca
       }
       const x = tensor([1, 2, 3, 4], [2, 2]);
       assert.throws(() => runOpAll('matmul', [x, x, tensor([1, 2, 3], [3])]), /matmul: bias must be \[N\] = \[2\]/);
+    });
+  }));
+
+test('matmul biasGrad: the weight gradient and the column sums of dy from one call, equal to a product and a reduction', () =>
+  noLeaks(() => {
+    const rng = new Rng();
+    ag.scope(() => {
+      for (const [dtype, outDtype] of [['float64', undefined], ['float32', undefined], ['bfloat16', undefined], ['bfloat16', 'float32']] as const) {
+        const dy = tensor(rng.values(7 * 5), [7, 5], { dtype });
+        const x = tensor(rng.values(7 * 3), [7, 3], { dtype });
+        const attrs = outDtype ? { transA: true, outDtype: DTYPE_CODES[outDtype] } : { transA: true };
+        const [dw, db] = runOpAll('matmul', [dy, x], { ...attrs, biasGrad: 1 });
+        const [dwRef] = runOpAll('matmul', [dy, x], attrs);
+        const [dbRef] = runOpAll('reduce_sum', [dy], outDtype ? { axes: [0], outDtype: DTYPE_CODES[outDtype] } : { axes: [0] });
+        assert.deepEqual(dw!.shape, [5, 3]);
+        assert.deepEqual(db!.shape, [5]);
+        assert.equal(db!.dtype, outDtype ?? dtype);
+        assert.deepEqual(dw!.toNumbers(), dwRef!.toNumbers(), `${dtype} dW`);
+        assert.deepEqual(db!.toNumbers(), dbRef!.toNumbers(), `${dtype} db`);
+      }
+      const m = tensor([1, 2, 3, 4], [2, 2]);
+      assert.throws(() => runOpAll('matmul', [m, m], { biasGrad: 1 }), /biasGrad needs 2-D operands, transA and no bias/);
     });
   }));
 

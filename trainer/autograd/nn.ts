@@ -82,7 +82,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, pr
  * x2 [M, C_in] W^T + b as ONE native call (the matmul op's bias input: on
  * CUDA the GEMM's bias epilogue, no separate add over the output). The sum
  * is rounded once where `add(matmul, b)` rounded twice. Backward: dx = dy W,
- * dW = dy^T x2, db = the column sums of dy.
+ * dW = dy^T x2 and db = the column sums of dy (one call, the op's biasGrad).
  */
 function linearWithBias(x2: Tensor, weight: Tensor, bias: Tensor, precision: MatmulPrecision): Tensor {
   const attrs = { transA: false, transB: true, precision };
@@ -90,8 +90,17 @@ function linearWithBias(x2: Tensor, weight: Tensor, bias: Tensor, precision: Mat
   record('linear', [x2, weight, bias], [y], [x2, weight], (g, [sx, sw]) => {
     const dy = g[0];
     if (!dy) return [null, null, null];
+    const dx = x2.requiresGrad ? mm(dy, sw, false, false, precision, x2) : null;
+    const wide = gradientDtype(weight);
+    if (weight.requiresGrad && bias.requiresGrad && gradientDtype(bias) === wide) {
+      // dW = dy^T x2 and db = the column sums of dy from one call (cuBLASLt's BGRADB epilogue on CUDA)
+      const attrs: NativeAttrs = { transA: true, transB: false, precision, biasGrad: 1 };
+      if (wide !== dy.dtype) attrs.outDtype = DTYPE_CODES[wide];
+      const [dw, db] = runOpAll('matmul', [dy, sx], attrs);
+      return [dx, dw, db];
+    }
     return [
-      x2.requiresGrad ? mm(dy, sw, false, false, precision, x2) : null,
+      dx,
       weight.requiresGrad ? mm(dy, sx, true, false, precision, weight) : null,
       bias.requiresGrad ? sumTo(dy, bias.shape, gradientDtype(bias)) : null,
     ];

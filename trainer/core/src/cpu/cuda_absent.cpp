@@ -17,6 +17,7 @@ void layerNormBackwardCuda(const Tensor&, const Tensor&, const Tensor&, const Te
   requireCuda("layer_norm_backward");
 }
 void matmulCuda(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const MatmulParams&) { requireCuda("matmul"); }
+bool matmulBiasGradCuda(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const MatmulParams&) { return false; }
 bool cublasLtCompiled() { return false; }
 void attentionForwardCuda(const AttentionParams&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
                           const Tensor&, const Tensor&, const Tensor&, const Tensor&) {

@@ -25,6 +25,9 @@ struct MatmulParams {
 };
 // bias: undefined, or [N] added to every row of C (cuBLASLt's bias epilogue where it applies).
 // c may be float32 for bfloat16 a, b (the fp32 accumulator as the output; no bias then).
+// matmulBiasGradCuda: the same product (2-D, transA) with sums [M] = the sums of op(A) over k written by
+// cuBLASLt's BGRADB epilogue; false (nothing written) where cuBLASLt offers no such algorithm or is absent.
+bool matmulBiasGradCuda(const Tensor& a, const Tensor& b, const Tensor& c, const Tensor& sums, const MatmulParams& p);
 void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p);
 bool cublasLtCompiled();
 

@@ -7,6 +7,7 @@
 //   that accumulates in fp32 (fp64 for fp64).
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "common.cuh"
@@ -123,7 +124,11 @@ static LtState& lt() {
   return s;
 }
 
-using LtKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, bool, bool, int64_t, int64_t, int, bool, int>;
+using LtKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, bool, bool, int64_t, int64_t, int, int, int>;
+
+// The epilogue of a plan: none, + bias [N] (forward of a linear layer), or BGRADB (the sums of op(A) over k
+// written next to the product: a linear layer's bias gradient during its weight gradient).
+enum class LtEpilogue : int { None = 0, Bias = 1, BiasGradB = 2 };
 
 struct LtPlan {
   cublasLtMatmulDesc_t desc = nullptr;
@@ -137,11 +142,13 @@ static void setBatch(cublasLtMatrixLayout_t l, int64_t batch, int64_t stride) {
   ltCheck(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)), "layout stride");
 }
 
-// withBias: the plan carries the bias epilogue (lt's D has our N as its rows, so the vector runs along them);
-// the bias pointer is set on the descriptor at each call.
-static const LtPlan& ltPlan(DType dt, DType outDt, const MatmulParams& p, bool withBias) {
+// Bias: lt's D has our N as its rows, so the vector runs along them. BiasGradB: lt's B is our A, and the
+// sums run over k for each of lt D's columns (our M). The vector's pointer is set on the descriptor at each
+// call. Throws where cuBLASLt has no algorithm for the combination.
+static const LtPlan& ltPlan(DType dt, DType outDt, const MatmulParams& p, LtEpilogue epi) {
   static thread_local std::map<LtKey, LtPlan> cache;
-  LtKey key{static_cast<int>(dt), p.batch, p.m, p.n, p.k, p.transA, p.transB, p.strideA, p.strideB, p.precision, withBias, static_cast<int>(outDt)};
+  LtKey key{static_cast<int>(dt), p.batch, p.m, p.n, p.k, p.transA, p.transB, p.strideA, p.strideB, p.precision, static_cast<int>(epi),
+            static_cast<int>(outDt)};
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   LtState& s = lt();
@@ -157,8 +164,8 @@ static const LtPlan& ltPlan(DType dt, DType outDt, const MatmulParams& p, bool w
   cublasOperation_t opB = p.transA ? CUBLAS_OP_T : CUBLAS_OP_N;
   ltCheck(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &opA, sizeof(opA)), "transa");
   ltCheck(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &opB, sizeof(opB)), "transb");
-  if (withBias) {
-    cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+  if (epi != LtEpilogue::None) {
+    cublasLtEpilogue_t epilogue = epi == LtEpilogue::Bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_BGRADB;
     ltCheck(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)), "epilogue");
   }
   uint64_t n = p.n, m = p.m, k = p.k;
@@ -185,7 +192,7 @@ static const LtPlan& ltPlan(DType dt, DType outDt, const MatmulParams& p, bool w
 }
 
 static void matmulLt(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p) {
-  const LtPlan& plan = ltPlan(a.dtype, c.dtype, p, bias.defined());
+  const LtPlan& plan = ltPlan(a.dtype, c.dtype, p, bias.defined() ? LtEpilogue::Bias : LtEpilogue::None);
   LtState& s = lt();
   if (bias.defined()) {
     const void* ptr = bias.raw();
@@ -269,6 +276,33 @@ void gemmBf16Cuda(const void* a, const void* b, void* c, const GemmBf16Params& g
 
 bool cublasLtCompiled() { return true; }
 
+bool matmulBiasGradCuda(const Tensor& a, const Tensor& b, const Tensor& c, const Tensor& sums, const MatmulParams& p) {
+  const char* e = std::getenv("SF_MATMUL_BIAS_EPILOGUE");
+  if ((e && e[0] == '0') || p.precision == 2 || p.batch != 1 || !(a.dtype == DType::F32 || a.dtype == DType::BF16)) return false;
+  // shapes cuBLASLt refused once are not asked again
+  static thread_local std::set<std::tuple<int, int, int64_t, int64_t, int64_t, bool>> refused;
+  auto key = std::make_tuple(static_cast<int>(a.dtype), static_cast<int>(c.dtype), p.m, p.n, p.k, p.transB);
+  if (refused.count(key)) return false;
+  const LtPlan* plan = nullptr;
+  try {
+    plan = &ltPlan(a.dtype, c.dtype, p, LtEpilogue::BiasGradB);
+  } catch (const CoreError&) {
+    refused.insert(key);
+    return false;
+  }
+  LtState& s = lt();
+  const void* ptr = sums.raw();
+  ltCheck(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ptr, sizeof(ptr)), "bias gradient pointer");
+  float one = 1, zero = 0;
+  cublasStatus_t st = cublasLtMatmul(s.handle, plan->desc, &one, b.raw(), plan->la, a.raw(), plan->lb, &zero, c.raw(), plan->lc, c.raw(),
+                                     plan->lc, &plan->algo, s.workspace, s.workspaceBytes, stream());
+  if (st != CUBLAS_STATUS_SUCCESS) {
+    refused.insert(key);
+    return false;
+  }
+  return true;
+}
+
 // The bias epilogue is used for float32 and bfloat16 (SF_MATMUL_BIAS_EPILOGUE=0: a separate add, for comparison).
 static bool biasEpilogue(DType dt) {
   const char* e = std::getenv("SF_MATMUL_BIAS_EPILOGUE");
@@ -293,6 +327,8 @@ void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tens
 #else
 
 bool cublasLtCompiled() { return false; }
+
+bool matmulBiasGradCuda(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const MatmulParams&) { return false; }
 
 void gemmBf16Cuda(const void*, const void*, void*, const GemmBf16Params&) {
   throw CoreError("gemmBf16Cuda: this build has no cuBLASLt");

@@ -46,9 +46,14 @@ static void matmulCpu(const T* a, const T* b, const T* bias, TO* c, const Matmul
   }
 }
 
+Tensors opReduceSum(const Tensors& in, const Attrs& attrs);
+
 // inputs: a, b, optional bias [N]. attrs: transA, transB (0/1), precision ("fp32" | "tf32" | "simt"),
-// outDtype (dtype code; default the inputs' dtype; float32 is allowed for bfloat16 inputs without a bias).
-// outputs: c [...batch, M, N].
+// outDtype (dtype code; default the inputs' dtype; float32 is allowed for bfloat16 inputs without a bias),
+// biasGrad (0/1; 2-D operands with transA, no bias): a second output [M], the sums of op(A) over k. For a
+// linear layer's weight gradient dW = dY^T X that is the column sums of dY, the bias gradient: on CUDA
+// cuBLASLt's BGRADB epilogue computes it inside the GEMM where it offers one, else a reduction follows.
+// outputs: c [...batch, M, N] (and the sums [M] in c's dtype).
 Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
   const char* op = "matmul";
   if (in.size() != 2) requireCount(op, in, 3);
@@ -91,7 +96,32 @@ Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
   const bool widen = outDtype != a.dtype;
   if (widen && !(a.dtype == DType::BF16 && outDtype == DType::F32)) shapeError(op, in, "outDtype may only widen bfloat16 inputs to float32");
   if (widen && bias.defined()) shapeError(op, in, "outDtype float32 is not offered with a bias");
+  const bool biasGrad = attrs.number("biasGrad", 0) != 0;
+  if (biasGrad && (!p.transA || a.ndim() != 2 || b.ndim() != 2 || bias.defined()))
+    shapeError(op, in, "biasGrad needs 2-D operands, transA and no bias");
   Tensor c = empty(outShape, outDtype, a.device);
+  if (biasGrad) {
+    Tensor sums = empty({p.m}, outDtype, a.device);
+    bool fused = false;
+    if (c.numel() > 0 && p.k > 0 && a.device == Device::CUDA) fused = matmulBiasGradCuda(a, b, c, sums, p);
+    if (!fused) {
+      if (c.numel() > 0) {
+        if (a.device == Device::CUDA) {
+          matmulCuda(a, b, Tensor(), c, p);
+        } else if (widen) {
+          matmulCpu<bf16, float>(a.data<bf16>(), b.data<bf16>(), nullptr, c.data<float>(), p);
+        } else {
+          SF_FLOAT_SWITCH(op, a.dtype, T, matmulCpu<T, T>(a.data<T>(), b.data<T>(), nullptr, c.data<T>(), p));
+        }
+      }
+      // a [K, M] (transA): its column sums
+      Attrs sumAttrs;
+      sumAttrs.list["axes"] = {0};
+      sumAttrs.num["outDtype"] = static_cast<double>(static_cast<int>(outDtype));
+      sums = reshape(opReduceSum({a}, sumAttrs)[0], {p.m});
+    }
+    return {c, sums};
+  }
   if (c.numel() == 0) return {c};
   if (a.device == Device::CUDA) {
     matmulCuda(a, b, bias, c, p);
