@@ -33,8 +33,11 @@ const unary: [string, (x: Tensor) => Tensor, number, number][] = [
 for (const mode of both) {
   for (const [name, fn, lo, hi] of unary) checkOp(name, mode, [inp([257, 129], lo, hi)], ([x]) => fn(x));
   checkOp('clamp', mode, [inp([257, 129], -1, 1)], ([x]) => ag.clamp(x, -0.5, 0.5));
-  const binary: [string, (a: Tensor, b: Tensor) => Tensor][] = [['add', ag.add], ['sub', ag.sub], ['mul', ag.mul], ['div', ag.div], ['minimum', ag.minimum], ['maximum', ag.maximum]];
+  const binary: [string, (a: Tensor, b: Tensor) => Tensor][] = [['add', ag.add], ['sub', ag.sub], ['mul', ag.mul], ['div', ag.div], ['minimum', ag.minimum], ['maximum', ag.maximum], ['mulSigmoid', ag.mulSigmoid]];
   for (const [name, fn] of binary) checkOp(name, mode, [inp([64, 33, 17]), inp([33, 1], 0.5, 2)], ([a, b]) => fn(a, b));
+  // one operand without a gradient (a mask): binary_backward computes only the other's (need)
+  checkOp('mul by a mask', mode, [inp([64, 33, 17]), fixed([33, 1], mask(33, 1))], ([a, m]) => ag.mul(a, m));
+  checkOp('mulSigmoid, gate only', mode, [fixed([64, 33, 17], randomValues([64, 33, 17])), inp([64, 33, 17], -4, 4)], ([a, g]) => ag.mulSigmoid(a, g));
   checkOp('where', mode, [fixed([33, 17], mask(33, 17)), inp([64, 33, 17]), inp([17])], ([c, a, b]) => ag.where(c, a, b));
   // reductions, softmax
   checkOp('sum[0,2]', mode, [inp([64, 33, 17])], ([x]) => ag.sum(x, [0, 2]));

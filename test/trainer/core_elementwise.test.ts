@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, tensor } from '../../trainer/core/tensor.ts';
+import { runOp } from '../../trainer/core/ops.ts';
 import * as ag from '../../trainer/autograd/index.ts';
 import { Rng, checkGradients, noLeaks, randomInput, count, type InputSpec } from './core_gradcheck.ts';
 
@@ -52,6 +53,7 @@ const binaryCases: [string, (a: Tensor, b: Tensor) => Tensor][] = [
   ['div', ag.div],
   ['minimum', ag.minimum],
   ['maximum', ag.maximum],
+  ['mul_sigmoid', ag.mulSigmoid],
 ];
 
 for (const [name, fn] of binaryCases) {
@@ -73,6 +75,25 @@ test('binary ops compute the right values on a broadcast', () =>
       assert.deepEqual(ag.add(a, b).toNumbers(), [11, 22, 33, 14, 25, 36]);
       assert.deepEqual(ag.sub(b, a).toNumbers(), [9, 18, 27, 6, 15, 24]);
       assert.deepEqual(ag.maximum(a, tensor([3], [1])).toNumbers(), [3, 3, 3, 4, 5, 6]);
+    })));
+
+test('mul_sigmoid: a * sigmoid(b); binary_backward gives only the gradients asked for (need)', () =>
+  noLeaks(() =>
+    ag.scope(() => {
+      const a = tensor([1, -2, 3, 0.5], [2, 2], { dtype: 'float64' });
+      const b = tensor([0, 1, -1, 2], [2, 2], { dtype: 'float64' });
+      const sig = (x: number) => 1 / (1 + Math.exp(-x));
+      const y = ag.mulSigmoid(a, b).toNumbers();
+      [1, -2, 3, 0.5].forEach((av, i) => assert.ok(Math.abs(y[i]! - av * sig([0, 1, -1, 2][i]!)) < 1e-15));
+      const g = tensor([1, 1, 1, 1], [2, 2], { dtype: 'float64' });
+      const both = runOp('binary_backward', [g, a, b], { fn: 'mul' });
+      const onlyA = runOp('binary_backward', [g, a, b], { fn: 'mul', need: 1 });
+      const onlyB = runOp('binary_backward', [g, a, b], { fn: 'mul', need: 2 });
+      assert.deepEqual(onlyA[0]!.toNumbers(), both[0]!.toNumbers());
+      assert.equal(onlyA[1], null);
+      assert.equal(onlyB[0], null);
+      assert.deepEqual(onlyB[1]!.toNumbers(), both[1]!.toNumbers());
+      assert.throws(() => runOp('binary_backward', [g, a, b], { fn: 'mul', need: 0 }), /need must be 1 \(da\), 2 \(db\) or 3 \(both\)/);
     })));
 
 test('where: selects by mask, gradients go to the chosen side only', () =>

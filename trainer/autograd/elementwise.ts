@@ -2,11 +2,11 @@
 // ops/binary.cpp). Binary gradients come back at the broadcast shape and are
 // summed back to each input's shape (sumTo).
 import { DTYPE_CODES, Tensor, tensor, type DType } from '../core/tensor.ts';
-import { runOpAll } from '../core/ops.ts';
+import { runOp, runOpAll } from '../core/ops.ts';
 import { record } from './tape.ts';
 
 export type UnaryFn = 'neg' | 'abs' | 'sigmoid' | 'softplus' | 'relu' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'clamp';
-export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'minimum' | 'maximum';
+export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'minimum' | 'maximum' | 'mul_sigmoid';
 
 /**
  * Sums g (at a broadcast shape) back to shape. Always a new tensor. With
@@ -73,11 +73,14 @@ function binary(fn: BinaryFn, a: Tensor, b: Tensor): Tensor {
   }
   record(fn, [a, b], [y], [a, b], (g, [sa, sb]) => {
     if (!g[0]) return [null, null];
-    const [da, db] = runOpAll('binary_backward', [g[0], sa, sb], { fn });
-    const ra = sumTo(da, a.shape);
-    const rb = sumTo(db, b.shape);
-    da.dispose();
-    db.dispose();
+    // only the gradients of inputs that take one (a mask's is never computed)
+    const need = (a.requiresGrad ? 1 : 0) | (b.requiresGrad ? 2 : 0);
+    if (need === 0) return [null, null];
+    const [da, db] = runOp('binary_backward', [g[0], sa, sb], { fn, need });
+    const ra = da ? sumTo(da, a.shape) : null;
+    const rb = db ? sumTo(db, b.shape) : null;
+    da?.dispose();
+    db?.dispose();
     return [ra, rb];
   });
   return y;
@@ -89,6 +92,8 @@ export const mul = (a: Tensor, b: Tensor) => binary('mul', a, b);
 export const div = (a: Tensor, b: Tensor) => binary('div', a, b);
 export const minimum = (a: Tensor, b: Tensor) => binary('minimum', a, b);
 export const maximum = (a: Tensor, b: Tensor) => binary('maximum', a, b);
+/** a * sigmoid(b) in one pass (AlphaFold's gating; one kernel forward, one backward). */
+export const mulSigmoid = (a: Tensor, b: Tensor) => binary('mul_sigmoid', a, b);
 
 /** A rank-0 constant of like's dtype and device. */
 export function scalarLike(value: number, like: Tensor): Tensor {

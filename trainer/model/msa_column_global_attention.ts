@@ -5,7 +5,7 @@
 // keys / values are single-head projections of every sequence, and the
 // (per-sequence) sigmoid gate multiplies the attended value.
 import type { Tensor } from '../core/tensor.ts';
-import { add, div, globalAttention, mul, permute, reshape, scalarLike, sigmoid, sum } from '../autograd/index.ts';
+import { add, div, globalAttention, mul, mulSigmoid, permute, reshape, scalarLike, sum } from '../autograd/index.ts';
 import type { ParamView } from './params.ts';
 
 /** m [S, N_res, C_e], msaMask [S, N_res] -> update [S, N_res, C_e]. */
@@ -26,8 +26,7 @@ export function msaColumnGlobalAttention(p: ParamView, m: Tensor, msaMask: Tenso
   // [N_res, H, c], softmax over S with scale 1/sqrt(c)
   const o = globalAttention(q, k, v, maskT, c ** -0.5);
   // gate per sequence: [N_res, S, H, c] * o[:, None]
-  const gate = reshape(sigmoid(g.linear('linear_g', mT)), [n, s, heads, c]);
-  const gated = mul(gate, reshape(o, [n, 1, heads, c]));
+  const gated = mulSigmoid(reshape(o, [n, 1, heads, c]), reshape(g.linear('linear_g', mT), [n, s, heads, c]));
   const out = g.linear('linear_o', reshape(gated, [n, s, heads * c]));
   return permute(out, [1, 0, 2]);
 }

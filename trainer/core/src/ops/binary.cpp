@@ -1,5 +1,7 @@
 // Elementwise binary ops with NumPy broadcasting: add sub mul div minimum
-// maximum; where(cond, a, b) selects by a nonzero mask. The backward ops
+// maximum, and mul_sigmoid (a * sigmoid(b): AlphaFold's gating, e.g. the
+// triangle multiplicative update's g * sigmoid(linear_g), suppl. Alg. 11/12,
+// in one pass); where(cond, a, b) selects by a nonzero mask. The backward ops
 // return gradients at the broadcast output shape; the tape sums them back to
 // each input's shape with reduce_sum (trainer/autograd).
 // minimum/maximum send the whole gradient to a on ties (a <= b / a >= b).
@@ -11,11 +13,11 @@
 
 namespace sf {
 
-enum BinaryCode : int { kAdd, kSub, kMul, kDiv, kMin, kMax };
+enum BinaryCode : int { kAdd, kSub, kMul, kDiv, kMin, kMax, kMulSigmoid };
 
 static int binaryCode(const std::string& name) {
-  static const char* names[] = {"add", "sub", "mul", "div", "minimum", "maximum"};
-  for (int i = 0; i < 6; ++i)
+  static const char* names[] = {"add", "sub", "mul", "div", "minimum", "maximum", "mul_sigmoid"};
+  for (int i = 0; i < 7; ++i)
     if (name == names[i]) return i;
   throw CoreError("binary: unknown function '" + name + "'");
 }
@@ -29,6 +31,7 @@ SF_HD A binaryValue(int code, A x, A y) {
     case kDiv: return x / y;
     case kMin: return x <= y ? x : y;
     case kMax: return x >= y ? x : y;
+    case kMulSigmoid: return x / (A(1) + exp(-y));
   }
   return x;
 }
@@ -45,6 +48,12 @@ SF_HD void binaryGradients(int code, A g, A x, A y, A& gx, A& gy) {
     case kDiv: gx = g / y; gy = -g * x / (y * y); break;
     case kMin: gx = x <= y ? g : A(0); gy = x <= y ? A(0) : g; break;
     case kMax: gx = x >= y ? g : A(0); gy = x >= y ? A(0) : g; break;
+    case kMulSigmoid: {
+      A s = A(1) / (A(1) + exp(-y));
+      gx = g * s;
+      gy = g * x * s * (A(1) - s);
+      break;
+    }
   }
 }
 
@@ -116,13 +125,47 @@ Tensors opBinary(const Tensors& in, const Attrs& attrs) {
   return {out};
 }
 
-// inputs: dout, a, b. outputs: da, db, both at dout's (broadcast) shape.
+// Only one of the gradients (attr need 1: da, 2: db): one output written, the other undefined.
+template <typename T>
+static void oneBinaryGradient(const char* op, int code, int need, const Tensors& in, const Indexer& va, const Indexer& vb, const Tensor& out) {
+  using A = typename Acc<T>::type;
+  const T* pg = in[0].data<T>();
+  const T* pa = in[1].data<T>();
+  const T* pb = in[2].data<T>();
+  T* po = out.data<T>();
+#if defined(__CUDACC__)
+  Indexer id;
+  if (out.device == Device::CUDA &&
+      mapCuda<3, 1, T, T>(op, out.numel(), pg, id, pa, va, pb, vb, po, po, [=] __device__(T gv, T xv, T yv, T& r, T&) {
+        A gx, gy;
+        binaryGradients<A>(code, load(gv), load(xv), load(yv), gx, gy);
+        r = store<T>(need == 1 ? gx : gy);
+      }))
+    return;
+#endif
+  forEach(out.device, out.numel(), op, [=] SF_LAMBDA(int64_t i) {
+    A gx, gy;
+    binaryGradients<A>(code, load(pg[i]), load(pa[offsetOf(va, i)]), load(pb[offsetOf(vb, i)]), gx, gy);
+    po[i] = store<T>(need == 1 ? gx : gy);
+  });
+}
+
+// inputs: dout, a, b. attrs: fn, need (bit 1: da, bit 2: db; default both). outputs: da, db at dout's
+// (broadcast) shape, undefined where not needed (a mask or a dropout mask needs no gradient: nothing written).
 Tensors opBinaryBackward(const Tensors& in, const Attrs& attrs) {
   const char* op = "binary_backward";
   checkBinaryInputs(op, in, 3);
   int code = binaryCode(attrs.text("fn", ""));
   Shape shape = in[0].shape;
   if (broadcastShapes(op, {in[1], in[2]}) != shape) shapeError(op, in, "dout must have the broadcast shape of a and b");
+  const int need = static_cast<int>(attrs.number("need", 3));
+  if (need < 1 || need > 3) shapeError(op, in, "need must be 1 (da), 2 (db) or 3 (both)");
+  if (need != 3) {
+    Tensor out = empty(shape, in[0].dtype, in[0].device);
+    Indexer va = indexerOf(broadcastView(in[1], shape)), vb = indexerOf(broadcastView(in[2], shape));
+    SF_FLOAT_SWITCH(op, out.dtype, T, oneBinaryGradient<T>(op, code, need, in, va, vb, out));
+    return need == 1 ? Tensors{out, Tensor()} : Tensors{Tensor(), out};
+  }
   Tensor da = empty(shape, in[0].dtype, in[0].device), db = empty(shape, in[0].dtype, in[0].device);
   Indexer va = indexerOf(broadcastView(in[1], shape)), vb = indexerOf(broadcastView(in[2], shape));
   SF_FLOAT_SWITCH(op, da.dtype, T, {
