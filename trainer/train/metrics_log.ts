@@ -38,6 +38,10 @@ export interface StepRecord {
   h2d_stage_ms?: number;
   /** With device features: this step's batch was taken and staged during the previous step (one ahead). */
   batch_staged_ahead?: boolean;
+  /** CUDA: host time from the previous step's device end to this step's first enqueue (the device idles). */
+  host_gap_ms?: number;
+  /** Main-thread GC pause time reported since the previous record (perf_hooks 'gc' entries; a turn late). */
+  gc_ms?: number;
   /**
    * A checkpoint at this step, the training thread's milliseconds: waiting for the previous write, the
    * device optimizer's copy to the host (cuda), and all of it but the wait (copy + snapshot + hand-off).

@@ -9,6 +9,7 @@
 // checkpoint and return.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { TrainingLoader, type LoaderOptions } from '../../pipeline/loader/training_loader.ts';
 import { AsyncEvaluator, type EvalResult } from '../eval/async_evaluator.ts';
 import { loadConfig } from '../model/config.ts';
@@ -281,6 +282,16 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
     }
   };
 
+  // Diagnosis of the host time between steps on CUDA: the main thread's GC pauses (reported a turn late,
+  // so attributed to the step in hand when they arrive) and the gap from the previous step's device end to
+  // this step's first enqueue.
+  let gcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  let deviceDoneAt = NaN;
+
   const progress = new ProgressLine(t.steps, say);
   const losses: number[] = [];
   try {
@@ -335,7 +346,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       let bd: LossBreakdown;
       let gradNorm: number;
       let deviceAfterForward = 0;
+      let hostGapMs = NaN;
       if (device) {
+        hostGapMs = performance.now() - deviceDoneAt;
         clock.start();
         const fb = forwardBackwardOnDevice(params, rt, config, f, batch.passes, names, (phase) => {
           // live tensors peak around the end of the forward (the tape holds the activations)
@@ -347,6 +360,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
         stageNext(); // the step's work is enqueued: the next batch moves while it runs
         for (const g of fb.grads) g.dispose(); // stream-ordered frees, after the step's kernels
         phases = clock.finish();
+        deviceDoneAt = performance.now();
         gradNorm = Math.sqrt(report.normSq.toArray()[0]!);
         report.normSq.dispose();
         deviceSynced = false;
@@ -384,9 +398,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
         ...(stager ? { h2d_stage_ms: h2dStageMs, batch_staged_ahead: stagedAhead } : {}),
         ...(ckptTiming ?? {}),
         ...(o.place.device === 'cuda' ? { wall_ms: wallMs, device_bytes_after_forward: deviceAfterForward, sample_prepare_ms: batch.prepareMs, feature_slices_ms: featureMs } : {}),
+        ...(o.place.device === 'cuda' && Number.isFinite(hostGapMs) ? { host_gap_ms: hostGapMs } : {}),
+        gc_ms: gcMs,
       };
       ckptTiming = null;
       metrics.append(record);
+      gcMs = 0;
       losses.push(bd.loss);
       progress.update(record, lastEval);
     }
@@ -401,6 +418,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       await evaluator.drain().catch((error: unknown) => evalFailed(error));
     }
   } finally {
+    gcObserver.disconnect();
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
     if (pending.ahead !== null) {
