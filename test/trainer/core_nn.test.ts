@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DTYPE_CODES, Tensor, tensor } from '../../trainer/core/tensor.ts';
 import { runOpAll } from '../../trainer/core/ops.ts';
+import type { NativeAttrs } from '../../trainer/core/binding.ts';
 import * as ag from '../../trainer/autograd/index.ts';
 import { Rng, checkGradients, noLeaks, randomInput, relErr } from './core_gradcheck.ts';
 
@@ -60,7 +61,7 @@ test('matmul biasGrad: the weight gradient and the column sums of dy from one ca
       for (const [dtype, outDtype] of [['float64', undefined], ['float32', undefined], ['bfloat16', undefined], ['bfloat16', 'float32']] as const) {
         const dy = tensor(rng.values(7 * 5), [7, 5], { dtype });
         const x = tensor(rng.values(7 * 3), [7, 3], { dtype });
-        const attrs = outDtype ? { transA: true, outDtype: DTYPE_CODES[outDtype] } : { transA: true };
+        const attrs: NativeAttrs = outDtype ? { transA: true, outDtype: DTYPE_CODES[outDtype] } : { transA: true };
         const [dw, db] = runOpAll('matmul', [dy, x], { ...attrs, biasGrad: 1 });
         const [dwRef] = runOpAll('matmul', [dy, x], attrs);
         const [dbRef] = runOpAll('reduce_sum', [dy], outDtype ? { axes: [0], outDtype: DTYPE_CODES[outDtype] } : { axes: [0] });
