@@ -82,6 +82,12 @@ export function stepBreakdown(records: readonly StepRecord[], warmup = Math.min(
     + (r.wall_ms === undefined ? r.h2d_stage_ms ?? 0 : 0));
   const other = walls.map((w, i) => w - accounted[i]!);
   rows.push({ phase: 'other (host between phases)', medianMs: median(other), meanMs: mean(other), share: mean(other) / stepMean });
+  // diagnosis rows (not added to the rest): the device-idle gap between steps, and main-thread GC anywhere in the step
+  for (const [phase, get] of [['  of which gap between steps (device idle)', (r: StepRecord) => r.host_gap_ms], ['main-thread GC (any phase)', (r: StepRecord) => r.gc_ms]] as const) {
+    if (rs.length === 0 || !rs.every((r) => get(r) !== undefined)) continue;
+    const xs = rs.map((r) => get(r)!);
+    rows.push({ phase, medianMs: median(xs), meanMs: mean(xs), share: mean(xs) / stepMean });
+  }
   const withEval = rs.filter((r) => r.evals_in_flight > 0).map(wall);
   const without = rs.filter((r) => r.evals_in_flight === 0).map(wall);
   const evalGroups = matchedEvalGroups(rs, wall);
