@@ -26,6 +26,8 @@ import { buildChains, quickRun, TRAIN_CHAINS, VAL_CHAINS } from './train_fixture
 
 let dataDir: string;
 let valDir: string;
+/** The first test's eval records (the host optimizer path). */
+let hostPathEvals: Record<string, number>[] = [];
 
 before(async () => {
   dataDir = await buildChains(TRAIN_CHAINS, 'eval-train');
@@ -40,6 +42,7 @@ test('evaluation runs in a worker while training goes on; results belong to thei
   const lines = readFileSync(join(outDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const evalLines = lines.map((r, i) => ({ r, i })).filter((x) => x.r.kind === 'eval');
   assert.deepEqual(evalLines.map((x) => x.r.step), [2, 4, 6]);
+  hostPathEvals = evalLines.map((x) => x.r);
   // The first evaluation (worker start-up included) overlapped training: steps after 2 were logged before its result.
   const first = evalLines[0]!;
   assert.ok(first.r.steps_during_eval >= 1, `no step was taken while step 2 was evaluated: ${JSON.stringify(first.r)}`);
@@ -140,4 +143,16 @@ test('paced: a submission supersedes one still waiting; unpaced, every one is ke
   const p1 = results[0]!.paced!;
   assert.ok(Math.abs(p1.slept_ms - p1.busy_ms * 999) <= 1e-9 * Math.max(1, p1.slept_ms));
   assert.deepEqual(results[2]!.paced, { busy_ms: 0, slept_ms: 0 });
+});
+
+test('with the device optimizer (fused path) the averages reach the worker in one flat copy: the same results', async () => {
+  assert.equal(hostPathEvals.length, 3, 'runs after the first test');
+  const outDir = mkdtempSync(join(tmpdir(), 'train-eval-fused-'));
+  const train = quickRun(6, { evalEvery: 2, checkpointEvery: 2 });
+  await pretrain({ dataDir, valDir, outDir, preset: 'tiny', place: { dtype: 'float32', device: 'cpu' }, train, resume: false, log: () => {}, optimizer: 'fused' });
+  const evals = readFileSync(join(outDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'eval');
+  assert.deepEqual(evals.map((r) => r.step), [2, 4, 6]);
+  evals.forEach((r, i) => {
+    for (const key of ['lddt_ca', 'distogram', 'plddt', 'plddt_loss']) assert.equal(r[key], hostPathEvals[i]![key], `step ${r.step} ${key}`);
+  });
 });

@@ -49,7 +49,7 @@ test('the snapshot is byte for byte what encodeCheckpoint encodes', () => {
       const buffer = new ArrayBuffer(layout.bytes + 4096);
       new Uint8Array(buffer).fill(0xab);
       const bytes = snapshotFile(layout, opt.slots, buffer);
-      assert.equal(Buffer.compare(Buffer.from(bytes), Buffer.from(reference.files[i]!.bytes)), 0, layout.name);
+      assert.equal(Buffer.compare(Buffer.from(bytes), Buffer.from(reference.files[i]!.bytes as Uint8Array)), 0, layout.name);
     }
     assert.deepEqual(stateBytes(state(step)), reference.files[3]!.bytes);
   }
@@ -121,4 +121,34 @@ test('SIGKILL while the writer thread is mid-file leaves the previous checkpoint
   const opt = OptimizerState.fromWeights(specs, new Map(specs.map((s) => [s.name, new Float32Array(initial.get(s.name)!.length)])), ALPHAFOLD_ADAM_SWA);
   restoreSlots(opt.slots, ckpt);
   for (const s of opt.slots) assert.deepEqual(s.param, Float32Array.from(initial.get(s.name)!), s.name);
+});
+
+test('writeFlat (each kind of tensor as one flat array, header apart) writes the same bytes as encodeCheckpoint', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'train-ckpt-writer-flat-'));
+  const opt = optimizer(4);
+  const writer = new CheckpointWriter(dir, opt.slots, { mode: 'flat' });
+  try {
+    await writer.ready();
+    const timings: WriteTiming[] = [];
+    const read = (kind: 'param' | 'average' | 'm' | 'v', into: ArrayBuffer): Float32Array => {
+      const total = opt.slots.reduce((a, s) => a + s.param.length, 0);
+      const flat = new Float32Array(into, 0, total);
+      let at = 0;
+      for (const s of opt.slots) {
+        flat.set(s[kind], at);
+        at += s[kind].length;
+      }
+      return flat;
+    };
+    for (const step of [9, 10]) {
+      const path = await writer.writeFlat(opt.slots, state(step), read, (t) => timings.push(t));
+      const reference = encodeCheckpoint(opt.slots, state(step));
+      for (const f of reference.files) assert.equal(Buffer.compare(readFileSync(join(path, f.name)), Buffer.from(f.bytes as Uint8Array)), 0, `${f.name} of step ${step}`);
+      for (const s of opt.slots) s.m.fill(step);
+    }
+    assert.deepEqual(timings.map((t) => t.allocated), [0, 0]);
+    await assert.rejects(writer.writeFlat(opt.slots, state(11), (_kind, into) => new Float32Array(into, 0, 1)), /must fill the buffer/);
+  } finally {
+    await writer.close();
+  }
 });

@@ -43,8 +43,8 @@ export class AsyncEvaluator {
   private failure: Error | null = null;
   private readonly pacing = pacingFlag();
   private paced = true;
-  /** Arrays the worker handed back (one per slot), reused by the next submission. */
-  private spare: Float32Array[] | null = null;
+  /** The buffer the worker handed back, reused by the next submission. */
+  private spare: ArrayBuffer | null = null;
 
   constructor(
     options: EvaluatorOptions,
@@ -67,20 +67,34 @@ export class AsyncEvaluator {
     return this.pending;
   }
 
-  /** Copies the averaged weights of `step` and queues them; returns at once. */
-  submit(step: number, slots: readonly OptimizerSlot[]): void {
+  /**
+   * Copies the averaged weights of `step` and queues them; returns at once. The slots give names and shapes,
+   * and the values unless `read` puts them (all slots end to end) into the buffer it is given (the device
+   * optimizer's flatToHost).
+   */
+  submit(step: number, slots: readonly OptimizerSlot[], read?: (into: ArrayBuffer) => Float32Array): void {
     if (this.failure) throw this.failure;
-    const spare = this.spare;
+    const total = slots.reduce((a, s) => a + s.average.length, 0);
+    const buffer = this.spare !== null && this.spare.byteLength >= total * 4 ? this.spare : new ArrayBuffer(total * 4);
     this.spare = null;
-    const reuse = spare !== null && spare.length === slots.length && spare.every((a, i) => a.length === slots[i]!.average.length);
-    const values = reuse ? spare.map((a, i) => (a.set(slots[i]!.average), a)) : slots.map((s) => s.average.slice());
-    const req: EvalRequest = { step, names: slots.map((s) => s.name), shapes: slots.map((s) => s.shape), values };
+    let flat: Float32Array;
+    if (read) {
+      flat = read(buffer);
+    } else {
+      flat = new Float32Array(buffer, 0, total);
+      let at = 0;
+      for (const s of slots) {
+        flat.set(s.average, at);
+        at += s.average.length;
+      }
+    }
+    const req: EvalRequest = { step, names: slots.map((s) => s.name), shapes: slots.map((s) => s.shape), flat };
     this.submitted.set(step, performance.now());
     this.pending++;
     if (this.paced && this.running && this.waiting.length > 0) {
       const old = this.waiting.pop()!;
       this.submitted.delete(old.step);
-      this.spare = old.values;
+      this.spare = old.flat.buffer as ArrayBuffer;
       this.settle(1);
       this.onSkip(old.step, step);
     }
@@ -110,13 +124,13 @@ export class AsyncEvaluator {
     const req = this.waiting.shift();
     if (!req) return;
     this.running = true;
-    this.worker.postMessage(req, req.values.map((v) => v.buffer as ArrayBuffer));
+    this.worker.postMessage(req, [req.flat.buffer as ArrayBuffer]);
   }
 
   private receive(reply: EvalReply): void {
     if (reply.kind === 'ready') return;
     if (reply.kind === 'loaded') {
-      this.spare ??= reply.values;
+      this.spare ??= reply.flat.buffer as ArrayBuffer;
       return;
     }
     if (reply.kind === 'error') {

@@ -22,13 +22,14 @@ export interface EvalRequest {
   step: number;
   names: string[];
   shapes: number[][];
-  values: Float32Array[];
+  /** The weights end to end, in names' order. */
+  flat: Float32Array;
 }
 
 export type EvalReply =
   | { kind: 'ready'; chains: number }
   /** The request's weights are tensors now: its arrays come back for the next submission. */
-  | { kind: 'loaded'; step: number; values: Float32Array[] }
+  | { kind: 'loaded'; step: number; flat: Float32Array }
   | { kind: 'result'; step: number; metrics: ValidationMetrics; seconds: number; paced?: PacedTime }
   | { kind: 'error'; step: number; message: string };
 

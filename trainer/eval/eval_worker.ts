@@ -39,8 +39,13 @@ port.postMessage({ kind: 'ready', chains: examples.length } satisfies EvalReply)
 
 port.on('message', (req: EvalRequest) => {
   const t0 = performance.now();
-  const params = evaluationParams(req.names, req.shapes, req.values, place, runtime);
-  port.postMessage({ kind: 'loaded', step: req.step, values: req.values } satisfies EvalReply, req.values.map((v) => v.buffer as ArrayBuffer));
+  let at = 0;
+  const values = req.shapes.map((shape) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return req.flat.subarray(at, (at += n));
+  });
+  const params = evaluationParams(req.names, req.shapes, values, place, runtime);
+  port.postMessage({ kind: 'loaded', step: req.step, flat: req.flat } satisfies EvalReply, [req.flat.buffer as ArrayBuffer]);
   try {
     const busy0 = pacer?.busyMs ?? 0, slept0 = pacer?.sleptMs ?? 0;
     pacer?.restart();

@@ -35,7 +35,8 @@ export interface CheckpointState {
 
 export interface CheckpointPayload {
   state: CheckpointState;
-  files: { name: string; bytes: Uint8Array }[];
+  /** Each file's bytes, or its parts in order (a header and the data from separate buffers). */
+  files: { name: string; bytes: Uint8Array | readonly Uint8Array[] }[];
 }
 
 /** Encodes the optimizer's tensors into the checkpoint's files (copies: training may go on meanwhile). */
@@ -89,10 +90,14 @@ export async function writeCheckpoint(dir: string, payload: CheckpointPayload, o
   for (const f of payload.files) {
     const h = await open(join(tmp, f.name), 'w');
     try {
-      for (let at = 0; at < f.bytes.length; at += chunkBytes) {
-        const chunk = f.bytes.subarray(at, Math.min(at + chunkBytes, f.bytes.length));
-        await h.write(chunk, 0, chunk.length);
-        observe?.(f.name, at + chunk.length);
+      let written = 0;
+      for (const part of f.bytes instanceof Uint8Array ? [f.bytes] : f.bytes) {
+        for (let at = 0; at < part.length; at += chunkBytes) {
+          const chunk = part.subarray(at, Math.min(at + chunkBytes, part.length));
+          await h.write(chunk, 0, chunk.length);
+          written += chunk.length;
+          observe?.(f.name, written);
+        }
       }
       await h.sync();
     } finally {

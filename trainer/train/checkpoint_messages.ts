@@ -6,13 +6,21 @@ export interface CheckpointWorkerData {
   prefault: number[];
 }
 
-/** Write these snapshotted files (the first `length` bytes of each buffer) and state.json as checkpoint state.step. */
+/** `length` bytes of `buffer` from `offset`; a pooled buffer goes back to the trainer after the write. */
+export interface FilePart {
+  buffer: ArrayBuffer;
+  offset: number;
+  length: number;
+  pooled: boolean;
+}
+
+/** Write these snapshotted files (each the concatenation of its parts) and state.json as checkpoint state.step. */
 export interface WriteRequest {
   id: number;
   dir: string;
   state: CheckpointState;
   stateJson: Uint8Array;
-  files: { name: string; buffer: ArrayBuffer; length: number }[];
+  files: { name: string; parts: FilePart[] }[];
   keep: number;
   chunkBytes: number;
   /** Tests: SIGKILL the process after the first chunk of this file. */

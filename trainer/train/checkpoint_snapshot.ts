@@ -107,6 +107,14 @@ export function snapshotFile(layout: FileLayout, slots: readonly OptimizerSlot[]
   return bytes;
 }
 
+/** The file's first bytes: the header length field and the header (the data follows). */
+export function headerBytes(layout: FileLayout): Uint8Array {
+  const out = new Uint8Array(8 + layout.header.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(layout.header.length), true);
+  out.set(layout.header, 8);
+  return out;
+}
+
 /** state.json's bytes (as encodeCheckpoint writes them). */
 export function stateBytes(state: CheckpointState): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(state, null, 1) + '\n');

@@ -21,18 +21,25 @@ port.postMessage({ kind: 'buffers', buffers: warm } satisfies WriteReply, warm);
 port.on('message', (req: WriteRequest) => {
   void (async () => {
     try {
-      const files: { name: string; bytes: Uint8Array }[] = req.files.map((f) => ({ name: f.name, bytes: new Uint8Array(f.buffer, 0, f.length) }));
+      const files: { name: string; bytes: Uint8Array | Uint8Array[] }[] = req.files.map((f) => ({
+        name: f.name, bytes: f.parts.map((p) => new Uint8Array(p.buffer, p.offset, p.length)),
+      }));
       files.push({ name: 'state.json', bytes: req.stateJson });
       const path = await writeCheckpoint(req.dir, { state: req.state, files }, {
         keep: req.keep, chunkBytes: req.chunkBytes,
         // tests: die like a killed trainer, in the middle of this file
         ...(req.killIn ? { observe: (file: string) => { if (file === req.killIn) process.kill(process.pid, 'SIGKILL'); } } : {}),
       });
-      const buffers = req.files.map((f) => f.buffer);
+      const buffers = pooled(req);
       port.postMessage({ kind: 'written', id: req.id, path, buffers } satisfies WriteReply, buffers);
     } catch (error) {
-      const buffers = req.files.map((f) => f.buffer);
+      const buffers = pooled(req);
       port.postMessage({ kind: 'failed', id: req.id, message: (error as Error).message, buffers } satisfies WriteReply, buffers);
     }
   })();
 });
+
+/** The request's pooled buffers, each once (a buffer may hold parts of several files). */
+function pooled(req: WriteRequest): ArrayBuffer[] {
+  return [...new Set(req.files.flatMap((f) => f.parts.filter((p) => p.pooled).map((p) => p.buffer)))];
+}

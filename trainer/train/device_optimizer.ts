@@ -9,7 +9,7 @@
 // of them needs it (every checkpoint / evaluation, not every step).
 import { native } from '../core/binding.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
-import { keep } from '../autograd/index.ts';
+import { concat, keep, noGrad, scope } from '../autograd/index.ts';
 import type { ParamStore } from '../model/params.ts';
 import { AdamSwaPlan, gradNormSq, type DeviceSlot } from './fused_adam_swa_native.ts';
 import type { OptimizerState, StepReport } from './optimizer_state.ts';
@@ -81,6 +81,22 @@ export class DeviceOptimizer {
       }
     });
     if (queued && this.slots[0]?.param.device === 'cuda') native.streamSynchronize(native.streamCurrent());
+  }
+
+  /**
+   * All slots' `which` values end to end (slot order), in `into` (at least 4 bytes per value; reused by the
+   * caller): one concatenation on this thread's stream, one copy to the host, one synchronisation, instead of
+   * a copy per tensor. What a checkpoint (checkpoint_writer.ts writeFlat) or an evaluation hand-off needs.
+   */
+  flatToHost(which: 'param' | 'm' | 'v' | 'average', into: ArrayBuffer): Float32Array {
+    const total = this.slots.reduce((a, d) => a + d.param.size, 0);
+    if (into.byteLength < total * 4) throw new Error(`flatToHost: buffer of ${into.byteLength} bytes for ${total} values`);
+    noGrad(() => scope(() => {
+      const flat = concat(this.slots.map((d) => d[which].reshape([d[which].size])), 0);
+      native.copyToHostAsync(flat.handle, into);
+      if (flat.device === 'cuda') native.streamSynchronize(native.streamCurrent());
+    }));
+    return new Float32Array(into, 0, total);
   }
 
   /** Frees the moments and averages (the master weights and shadows belong to the store). */

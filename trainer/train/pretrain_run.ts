@@ -228,26 +228,32 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   let lastCheckpoint: string | null = resumed?.path ?? null;
   let checkpointedStep = step;
   // the writer thread makes (and touches) the buffers of the first checkpoint now, while training starts
-  const writer = o.checkpointObserver ? null : new CheckpointWriter(ckptDir, opt.slots);
+  // with the device optimizer each kind of tensor comes to the host in one piece (flatToHost), never via the host slots
+  const writer = o.checkpointObserver ? null : new CheckpointWriter(ckptDir, opt.slots, device ? { mode: 'flat' } : {});
   /** This thread's time in the last checkpoint (step record fields), cleared when recorded. */
   let ckptTiming: { checkpoint_wait_ms: number; checkpoint_sync_ms: number; checkpoint_ms: number } | null = null;
   const checkpoint = async (): Promise<void> => {
     const t0 = performance.now();
     if (writing) lastCheckpoint = await writing;
     const t1 = performance.now();
-    // what the checkpoint holds (the host bf16 bits are not in it: restoreSlots derives them)
-    syncHost(['param', 'm', 'v', 'average']);
-    const t2 = performance.now();
     const state: CheckpointState = {
       format: CHECKPOINT_FORMAT, step, adamStep: opt.adamStep, nextSampleStep, consumedAhead: [...consumedAhead].sort((a, b) => a - b),
       rng: { seed: t.seed, dropoutStream: 'dropout', samplerEpochLength: t.epochLength }, run: runIdentity(o),
     };
-    writing = writer ? writer.write(opt.slots, state) : writeCheckpoint(ckptDir, encodeCheckpoint(opt.slots, state), { observe: o.checkpointObserver });
+    let syncMs = 0;
+    if (writer && device) {
+      writing = writer.writeFlat(opt.slots, state, (kind, into) => device.flatToHost(kind, into), (w) => (syncMs = w.copyMs));
+    } else {
+      // what the checkpoint holds (the host bf16 bits are not in it: restoreSlots derives them)
+      syncHost(['param', 'm', 'v', 'average']);
+      syncMs = performance.now() - t1;
+      writing = writer ? writer.write(opt.slots, state) : writeCheckpoint(ckptDir, encodeCheckpoint(opt.slots, state), { observe: o.checkpointObserver });
+    }
     checkpointedStep = step;
-    ckptTiming = { checkpoint_wait_ms: t1 - t0, checkpoint_sync_ms: t2 - t1, checkpoint_ms: performance.now() - t1 };
+    ckptTiming = { checkpoint_wait_ms: t1 - t0, checkpoint_sync_ms: syncMs, checkpoint_ms: performance.now() - t1 };
     if (o.place.device === 'cuda') {
       say(`checkpoint of step ${step}: ${ckptTiming.checkpoint_ms.toFixed(0)} ms on the training thread (device->host copy ${ckptTiming.checkpoint_sync_ms.toFixed(0)} ms, ` +
-        `snapshot ${(ckptTiming.checkpoint_ms - ckptTiming.checkpoint_sync_ms).toFixed(0)} ms; waited ${ckptTiming.checkpoint_wait_ms.toFixed(0)} ms for the previous write), written by the writer thread`);
+        `the rest ${(ckptTiming.checkpoint_ms - ckptTiming.checkpoint_sync_ms).toFixed(0)} ms; waited ${ckptTiming.checkpoint_wait_ms.toFixed(0)} ms for the previous write), written by the writer thread`);
     }
   };
 
@@ -259,9 +265,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   };
   const submitEval = (): void => {
     if (!evaluator || evalBroken) return;
-    syncHost(['average']);
     try {
-      evaluator.submit(step, opt.slots);
+      // the device optimizer's averages in one concatenation and one copy (the host slots stay stale on cuda)
+      if (device) evaluator.submit(step, opt.slots, (into) => device.flatToHost('average', into));
+      else evaluator.submit(step, opt.slots);
     } catch (error) {
       evalFailed(error);
     }
