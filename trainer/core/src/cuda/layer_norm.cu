@@ -4,7 +4,8 @@
 // elements, the floor set by memory bandwidth.
 // Backward: one warp per row for dx; dgamma and dbeta are summed per lane in
 // registers over the rows a warp visits (grid-stride), then added atomically
-// into float32 buffers (zeroed here).
+// into float32 buffers (zeroed here); the vector kernel first adds its
+// block's warps in shared memory, so its atomics are one per column and block.
 #include <cmath>
 #include <type_traits>
 
@@ -210,14 +211,30 @@ __global__ void layerNormBackwardVecKernel(const T* __restrict__ dy, const T* __
       dr[lane + 32 * n] = out;
     }
   }
+  // the block's warps add their sums in shared memory first, then one coalesced atomic per column and block
+  // (a lane's columns are W apart: atomics straight from the lanes would touch W times the cache lines)
+  extern __shared__ float red[];  // [2][blockDim.y][cols]
+  const int warps = blockDim.y;
+  float* rg = red + threadIdx.y * cols;
+  float* rb = red + (warps + threadIdx.y) * cols;
 #pragma unroll
   for (int n = 0; n < NV; ++n)
 #pragma unroll
     for (int k = 0; k < W; ++k) {
       int c = (lane + 32 * n) * W + k;
-      atomicAdd(&dg[c], static_cast<float>(sg[n][k]));
-      atomicAdd(&db[c], static_cast<float>(sb[n][k]));
+      rg[c] = static_cast<float>(sg[n][k]);
+      rb[c] = static_cast<float>(sb[n][k]);
     }
+  __syncthreads();
+  for (int c = threadIdx.y * 32 + lane; c < cols; c += 32 * warps) {
+    float a = 0.f, b = 0.f;
+    for (int w = 0; w < warps; ++w) {
+      a += red[w * cols + c];
+      b += red[(warps + w) * cols + c];
+    }
+    atomicAdd(&dg[c], a);
+    atomicAdd(&db[c], b);
+  }
 }
 
 // Calls launch(W, NV) as compile-time constants for the widest vector that splits cols (see above), or
@@ -267,7 +284,8 @@ static bool layerNormBackwardVec(const Tensor& dy, const Tensor& x, const Tensor
   dim3 block(32, 4);
   return withLnVector<T>(cols, [&](auto wConst, auto nvConst) {
     constexpr int W = decltype(wConst)::value, NV = decltype(nvConst)::value;
-    layerNormBackwardVecKernel<T, W, NV><<<blocks, block, 0, stream()>>>(dy.data<T>(), x.data<T>(), gamma.data<T>(), mean.data<A>(),
+    const size_t smem = 2 * block.y * static_cast<size_t>(cols) * sizeof(float);
+    layerNormBackwardVecKernel<T, W, NV><<<blocks, block, smem, stream()>>>(dy.data<T>(), x.data<T>(), gamma.data<T>(), mean.data<A>(),
                                                                           rstd.data<A>(), dx.data<T>(), dgamma32.data<float>(),
                                                                           dbeta32.data<float>(), rows, cols);
   });
