@@ -73,6 +73,12 @@ for (const [mode, precision] of mmModes) {
   }
   checkOp(`matmul ${precision} shared B`, mode, [inp([4, 200, 128]), inp([128, 256])], ([x, y]) => ag.matmul(x, y, { precision }));
   checkOp(`linear ${precision}`, mode, [inp([2, 300, 256]), inp([128, 256], -0.1, 0.1), inp([128])], ([x, w, b]) => ag.linear(x, w, b, precision));
+  // one tensor read by three linears: its gradient summed inside the products (the matmul's addend, beta = 1)
+  checkOp(`linear x3 on one input ${precision}`, mode, [inp([300, 256]), inp([128, 256], -0.1, 0.1), inp([128, 256], -0.1, 0.1), inp([128, 256], -0.1, 0.1), inp([128])],
+    ([x, w1, w2, w3, b]) => {
+      const h = ag.mulScalar(x, 1);
+      return ag.add(ag.add(ag.linear(h, w1, b, precision), ag.linear(h, w2, null, precision)), ag.linear(h, w3, null, precision));
+    });
 }
 
 // fused attention (float32 and bfloat16) and global attention

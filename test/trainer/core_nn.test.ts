@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DTYPE_CODES, Tensor, tensor } from '../../trainer/core/tensor.ts';
-import { runOpAll } from '../../trainer/core/ops.ts';
+import { opNames, runOpAll } from '../../trainer/core/ops.ts';
+import { native } from '../../trainer/core/binding.ts';
 import type { NativeAttrs } from '../../trainer/core/binding.ts';
 import * as ag from '../../trainer/autograd/index.ts';
 import { Rng, checkGradients, noLeaks, randomInput, relErr } from './core_gradcheck.ts';
@@ -144,4 +145,45 @@ test('global attention (Algorithm 19 core): gradient check with a mask', () =>
       [randomInput(rng, [B, H, D]), randomInput(rng, [B, S, D]), randomInput(rng, [B, S, D]), { shape: [B, S], values: maskValues(rng, B, S), grad: false }],
       { rng },
     );
+  }));
+
+test('linear: a tensor read by several linears gets its gradient summed inside the products (no add kernels), correctly', () =>
+  noLeaks(() => {
+    const rng = new Rng();
+    // x feeds three projections and a product: gradients from every path
+    checkGradients('linear x3 + mul', ([x, w1, w2, w3, b]) => ag.add(ag.add(ag.linear(x, w1, b), ag.linear(x, w2)), ag.mul(ag.linear(x, w3), x)),
+      [randomInput(rng, [2, 3, 4]), randomInput(rng, [4, 4]), randomInput(rng, [4, 4]), randomInput(rng, [4, 4]), randomInput(rng, [4])], { rng });
+    // the backward of three linears over one x issues no elementwise add for x's gradient
+    ag.scope(() => {
+      const n = native as unknown as Record<string, (...a: unknown[]) => unknown>;
+      const names = new Map<unknown, string>(opNames().map((op) => [n.opId!(op), op]));
+      const x = tensor(rng.values(24), [6, 4]);
+      x.requiresGrad = true;
+      const ws = [0, 1, 2].map(() => tensor(rng.values(16), [4, 4]));
+      const tape = new ag.Tape();
+      // h, made on the tape, is what the three linears read (a leaf's gradient goes to its .grad instead)
+      const loss = ag.recordOn(tape, () => {
+        const h = ag.mulScalar(x, 1);
+        return ag.sum(ag.add(ag.add(ag.linear(h, ws[0]!), ag.linear(h, ws[1]!)), ag.linear(h, ws[2]!)));
+      });
+      const seen: string[] = [];
+      const run = n.run!;
+      n.run = (...a: unknown[]) => {
+        seen.push(names.get(a[0]) ?? String(a[0]));
+        return run(...a);
+      };
+      try {
+        ag.gradientOf(tape, loss);
+      } finally {
+        n.run = run;
+      }
+      assert.equal(seen.filter((op) => op === 'matmul').length, 3, seen.join(' '));
+      // (the sum's backward broadcasts the seed before the products; nothing is added after them)
+      const afterProducts = seen.slice(seen.indexOf('matmul'));
+      assert.equal(afterProducts.filter((op) => op === 'binary').length, 0, `no add for h's gradient: ${seen.join(' ')}`);
+      // dx = (1 · W1 + 1 · W2 + 1 · W3) summed over the output columns
+      const ones = Array.from({ length: 4 }, (_, o) => o);
+      const expect = Array.from({ length: 6 * 4 }, (_, e) => ws.reduce((acc, w) => acc + ones.reduce((s, o) => s + w.toNumbers()[o * 4 + (e % 4)]!, 0), 0));
+      x.grad!.toNumbers().forEach((v, i) => assert.ok(Math.abs(v - expect[i]!) < 1e-5, `${i}: ${v} vs ${expect[i]}`));
+    });
   }));

@@ -5,7 +5,7 @@ import { runOp, runOpAll } from '../core/ops.ts';
 import type { NativeAttrs } from '../core/binding.ts';
 import { record } from './tape.ts';
 import { neg, mul, sumTo } from './elementwise.ts';
-import { gradientDtype, reshape } from './layout.ts';
+import { gradientDtype } from './layout.ts';
 import { sum } from './reduce.ts';
 
 export type MatmulPrecision = 'fp32' | 'tf32' | 'simt';
@@ -69,41 +69,63 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
 
 /**
  * Linear layer (AlphaFold2 supplementary 1.11.4; OpenFold's Linear):
- * y = x W^T + b with W [C_out, C_in] as in OpenFold, x [..., C_in].
+ * y = x W^T + b with W [C_out, C_in] as in OpenFold, x [..., C_in], as ONE
+ * native call (the matmul op's bias input: on CUDA the GEMM's bias epilogue,
+ * no separate add; the sum is rounded once where `add(matmul, b)` rounded
+ * twice) and one tape node over x itself. Backward:
+ *   dx = dy W, written on top of the gradient x already has from its later
+ *     consumers (the op's addend, cuBLASLt's beta = 1: a tensor read by
+ *     several projections, like the layer-normed pair of a triangle update,
+ *     gets its gradient summed inside the GEMMs, with no add kernels);
+ *   dW = dy^T x and db = the column sums of dy, from one call (the op's
+ *     biasGrad, cuBLASLt's BGRADB epilogue), in gradientDtype (float32 for
+ *     bf16 copies of float32 weights).
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, precision: MatmulPrecision = 'fp32'): Tensor {
-  const cin = x.shape[x.rank - 1];
-  const x2 = reshape(x, [-1, cin]);
-  const y2 = bias ? linearWithBias(x2, weight, bias, precision) : matmul(x2, weight, { transB: true, precision });
-  return reshape(y2, [...x.shape.slice(0, -1), weight.shape[0]]);
-}
-
-/**
- * x2 [M, C_in] W^T + b as ONE native call (the matmul op's bias input: on
- * CUDA the GEMM's bias epilogue, no separate add over the output). The sum
- * is rounded once where `add(matmul, b)` rounded twice. Backward: dx = dy W,
- * dW = dy^T x2 and db = the column sums of dy (one call, the op's biasGrad).
- */
-function linearWithBias(x2: Tensor, weight: Tensor, bias: Tensor, precision: MatmulPrecision): Tensor {
-  const attrs = { transA: false, transB: true, precision };
-  const [y] = runOpAll('matmul', [x2, weight, bias], attrs);
-  record('linear', [x2, weight, bias], [y], [x2, weight], (g, [sx, sw]) => {
-    const dy = g[0];
-    if (!dy) return [null, null, null];
-    const dx = x2.requiresGrad ? mm(dy, sw, false, false, precision, x2) : null;
-    const wide = gradientDtype(weight);
-    if (weight.requiresGrad && bias.requiresGrad && gradientDtype(bias) === wide) {
-      // dW = dy^T x2 and db = the column sums of dy from one call (cuBLASLt's BGRADB epilogue on CUDA)
-      const attrs: NativeAttrs = { transA: true, transB: false, precision, biasGrad: 1 };
-      if (wide !== dy.dtype) attrs.outDtype = DTYPE_CODES[wide];
-      const [dw, db] = runOpAll('matmul', [dy, sx], attrs);
-      return [dx, dw, db];
+  const cin = x.shape[x.rank - 1]!;
+  const cout = weight.shape[0]!;
+  const rows = cin === 0 ? 0 : x.size / cin;
+  const x2 = x.reshape([rows, cin]);
+  const [y2] = runOpAll('matmul', bias ? [x2, weight, bias] : [x2, weight], { transA: false, transB: true, precision });
+  x2.dispose();
+  const y = y2.reshape([...x.shape.slice(0, -1), cout]);
+  y2.dispose();
+  record('linear', [x, weight, bias], [y], [x, weight], (g, [sx, sw], prior) => {
+    const dyIn = g[0];
+    if (!dyIn) return [null, null, null];
+    const dy = dyIn.reshape([rows, cout]);
+    const xs = sx.reshape([rows, cin]);
+    try {
+      let dx: Tensor | null = null;
+      let folded = false;
+      if (x.requiresGrad) {
+        const p = prior[0];
+        const fold = p !== null && p.dtype === dy.dtype && p.size === x.size;
+        const acc = fold ? p.reshape([rows, cin]) : null;
+        const dxAttrs: NativeAttrs = { transA: false, transB: false, precision };
+        const [dx2] = runOpAll('matmul', acc ? [dy, sw, null, acc] : [dy, sw], dxAttrs);
+        acc?.dispose();
+        dx = dx2.reshape(x.shape);
+        dx2.dispose();
+        folded = fold;
+      }
+      let dw: Tensor | null = null;
+      let db: Tensor | null = null;
+      const wide = gradientDtype(weight);
+      if (weight.requiresGrad && bias?.requiresGrad === true && gradientDtype(bias) === wide) {
+        // dW = dy^T x and db = the column sums of dy from one call (cuBLASLt's BGRADB epilogue on CUDA)
+        const attrs: NativeAttrs = { transA: true, transB: false, precision, biasGrad: 1 };
+        if (wide !== dy.dtype) attrs.outDtype = DTYPE_CODES[wide];
+        [dw, db] = runOpAll('matmul', [dy, xs], attrs) as [Tensor, Tensor];
+      } else {
+        dw = weight.requiresGrad ? mm(dy, xs, true, false, precision, weight) : null;
+        db = bias?.requiresGrad === true ? sumTo(dy, bias.shape, gradientDtype(bias)) : null;
+      }
+      return { grads: [dx, dw, db], folded: [folded, false, false] };
+    } finally {
+      dy.dispose();
+      xs.dispose();
     }
-    return [
-      dx,
-      weight.requiresGrad ? mm(dy, sx, true, false, precision, weight) : null,
-      bias.requiresGrad ? sumTo(dy, bias.shape, gradientDtype(bias)) : null,
-    ];
   });
   return y;
 }

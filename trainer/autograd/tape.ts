@@ -7,7 +7,22 @@
 import { Tensor } from '../core/tensor.ts';
 import { keep, scope } from './scope.ts';
 
-export type GradFn = (gradOutputs: (Tensor | null)[], saved: Tensor[]) => (Tensor | null)[];
+/**
+ * A node's backward: the gradients of its inputs from those of its outputs.
+ * `prior` holds, per input, the gradient accumulated so far from later
+ * consumers (null when none, or for a leaf). A backward may return
+ * { grads, folded } with folded[k] true where grads[k] already includes
+ * prior[k] (e.g. a product written on top of it, cuBLASLt's beta = 1): the
+ * tape then replaces the accumulated gradient instead of adding to it. A
+ * backward folds a prior at most once (an input listed twice: only one of
+ * its positions may be folded).
+ */
+export type GradFn = (gradOutputs: (Tensor | null)[], saved: Tensor[], prior: (Tensor | null)[]) => (Tensor | null)[] | FoldedGrads;
+
+export interface FoldedGrads {
+  grads: (Tensor | null)[];
+  folded: boolean[];
+}
 
 interface TapeNode {
   op: string;
@@ -112,7 +127,11 @@ export function replay(tape: Tape, seeds: ReadonlyMap<Tensor, Tensor>, add: (a: 
     const node = tape.nodes[i];
     const gOut = node.outputs.map((o) => grads.get(o) ?? null);
     if (gOut.every((g) => g === null)) continue;
-    const gIn = node.backward(gOut, node.saved);
+    // the gradient accumulated so far for each input the tape sums itself (not leaves: their .grad)
+    const prior = node.inputs.map((input) => (input !== null && (tape.produced.has(input) || capture.has(input)) ? grads.get(input) ?? null : null));
+    const result = node.backward(gOut, node.saved, prior);
+    const gIn = Array.isArray(result) ? result : result.grads;
+    const folded = Array.isArray(result) ? null : result.folded;
     for (const o of node.outputs) {
       if (capture.has(o)) continue;
       const g = grads.get(o);
@@ -134,7 +153,11 @@ export function replay(tape: Tape, seeds: ReadonlyMap<Tensor, Tensor>, add: (a: 
         return;
       }
       const prev = grads.get(input);
-      if (prev) {
+      if (prev && folded?.[k] === true && prior[k] === prev) {
+        // g = this node's gradient + prev, made by the backward itself
+        grads.set(input, g);
+        release(prev);
+      } else if (prev) {
         grads.set(input, add(prev, g));
         release(prev);
         g.dispose();

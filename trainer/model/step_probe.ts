@@ -53,10 +53,10 @@ function step(params: ParamStore, c: AlphaFoldConfig, f: IterationFeatures, iter
       const acc = new Map<string, { ms: number; n: number }>();
       for (const node of tape.nodes) {
         const orig = node.backward;
-        node.backward = (g, saved) => {
+        node.backward = (g, saved, prior) => {
           sync();
           const t1 = performance.now();
-          const r = orig(g, saved);
+          const r = orig(g, saved, prior);
           sync();
           const e = acc.get(node.op) ?? { ms: 0, n: 0 };
           e.ms += performance.now() - t1;

@@ -16,7 +16,7 @@ void layerNormBackwardCuda(const Tensor&, const Tensor&, const Tensor&, const Te
                            const Tensor&, int64_t, int64_t) {
   requireCuda("layer_norm_backward");
 }
-void matmulCuda(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const MatmulParams&) { requireCuda("matmul"); }
+void matmulCuda(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const MatmulParams&, const Tensor&) { requireCuda("matmul"); }
 bool matmulBiasGradCuda(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const MatmulParams&) { return false; }
 bool cublasLtCompiled() { return false; }
 void attentionForwardCuda(const AttentionParams&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,

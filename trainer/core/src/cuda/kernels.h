@@ -28,7 +28,8 @@ struct MatmulParams {
 // matmulBiasGradCuda: the same product (2-D, transA) with sums [M] = the sums of op(A) over k written by
 // cuBLASLt's BGRADB epilogue; false (nothing written) where cuBLASLt offers no such algorithm or is absent.
 bool matmulBiasGradCuda(const Tensor& a, const Tensor& b, const Tensor& c, const Tensor& sums, const MatmulParams& p);
-void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p);
+// acc: undefined, or c's shape and dtype: c = product (+ bias) + acc (cuBLASLt's beta = 1).
+void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p, const Tensor& acc = Tensor());
 bool cublasLtCompiled();
 
 // matmul.cu, internal (attention's GEMM path): row-major strided-batched

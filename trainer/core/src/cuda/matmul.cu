@@ -79,6 +79,22 @@ __global__ void addRowBiasKernel(T* __restrict__ c, const T* __restrict__ bias, 
   c[e] = store<T>(load(c[e]) + load(bias[e % n]));
 }
 
+// c += acc (same shape and dtype): the addend of a product on the paths without cuBLASLt's beta
+template <typename T>
+__global__ void addIntoKernel(T* __restrict__ c, const T* __restrict__ acc, int64_t total) {
+  int64_t e = blockIdx.x * 256ll + threadIdx.x;
+  if (e >= total) return;
+  c[e] = store<T>(load(c[e]) + load(acc[e]));
+}
+
+static void addInto(const Tensor& c, const Tensor& acc) {
+  const int64_t total = c.numel();
+  SF_FLOAT_SWITCH("matmul acc", c.dtype, T, {
+    addIntoKernel<T><<<blocksFor(total, 256), 256, 0, stream()>>>(c.data<T>(), acc.data<T>(), total);
+  });
+  checkLastLaunch("matmul acc");
+}
+
 static void addRowBias(const Tensor& c, const Tensor& bias, int64_t n) {
   const int64_t total = c.numel();
   SF_FLOAT_SWITCH("matmul bias", c.dtype, T, {
@@ -191,7 +207,8 @@ static const LtPlan& ltPlan(DType dt, DType outDt, const MatmulParams& p, LtEpil
   return cache.emplace(key, plan).first->second;
 }
 
-static void matmulLt(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p) {
+static void matmulLt(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p,
+                     const Tensor& acc = Tensor()) {
   const LtPlan& plan = ltPlan(a.dtype, c.dtype, p, bias.defined() ? LtEpilogue::Bias : LtEpilogue::None);
   LtState& s = lt();
   if (bias.defined()) {
@@ -201,8 +218,10 @@ static void matmulLt(const Tensor& a, const Tensor& b, const Tensor& bias, const
   double one64 = 1, zero64 = 0;
   float one32 = 1, zero32 = 0;
   const void* alpha = a.dtype == DType::F64 ? static_cast<const void*>(&one64) : static_cast<const void*>(&one32);
-  const void* beta = a.dtype == DType::F64 ? static_cast<const void*>(&zero64) : static_cast<const void*>(&zero32);
-  ltCheck(cublasLtMatmul(s.handle, plan.desc, alpha, b.raw(), plan.la, a.raw(), plan.lb, beta, c.raw(), plan.lc, c.raw(), plan.lc,
+  // with an addend: beta = 1 and C = acc (D = c, the same layout)
+  const void* beta = acc.defined() ? alpha : a.dtype == DType::F64 ? static_cast<const void*>(&zero64) : static_cast<const void*>(&zero32);
+  const void* cIn = acc.defined() ? acc.raw() : c.raw();
+  ltCheck(cublasLtMatmul(s.handle, plan.desc, alpha, b.raw(), plan.la, a.raw(), plan.lb, beta, cIn, plan.lc, c.raw(), plan.lc,
                          &plan.algo, s.workspace, s.workspaceBytes, stream()),
           "matmul");
 }
@@ -309,19 +328,22 @@ static bool biasEpilogue(DType dt) {
   return !(e && e[0] == '0') && (dt == DType::F32 || dt == DType::BF16);
 }
 
-void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p) {
+void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p, const Tensor& acc) {
   SF_CHECK(c.numel() == p.batch * p.m * p.n, "matmul launcher: output size mismatch");
   if (p.k == 0) {
     fillZero(c);
   } else if (p.precision == 2) {
     matmulTiled(a, b, c, p);
   } else if (bias.defined() && biasEpilogue(a.dtype)) {
-    matmulLt(a, b, bias, c, p);
+    matmulLt(a, b, bias, c, p, acc);
     return;
   } else {
-    matmulLt(a, b, Tensor(), c, p);
+    matmulLt(a, b, Tensor(), c, p, acc);
+    if (bias.defined()) addRowBias(c, bias, p.n);
+    return;
   }
   if (bias.defined()) addRowBias(c, bias, p.n);
+  if (acc.defined()) addInto(c, acc);
 }
 
 #else
@@ -334,11 +356,12 @@ void gemmBf16Cuda(const void*, const void*, void*, const GemmBf16Params&) {
   throw CoreError("gemmBf16Cuda: this build has no cuBLASLt");
 }
 
-void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p) {
+void matmulCuda(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p, const Tensor& acc) {
   SF_CHECK(c.numel() == p.batch * p.m * p.n, "matmul launcher: output size mismatch");
   if (p.k == 0) fillZero(c);
   else matmulTiled(a, b, c, p);
   if (bias.defined()) addRowBias(c, bias, p.n);
+  if (acc.defined()) addInto(c, acc);
 }
 
 #endif

@@ -19,13 +19,14 @@
 namespace sf {
 
 template <typename T, typename TO>
-static void matmulCpu(const T* a, const T* b, const T* bias, TO* c, const MatmulParams& p) {
+static void matmulCpu(const T* a, const T* b, const T* bias, TO* c, const MatmulParams& p, const TO* acc = nullptr) {
   using A = typename Acc<T>::type;
   std::vector<A> row(p.n);
   for (int64_t bi = 0; bi < p.batch; ++bi) {
     const T* ab = a + bi * p.strideA;
     const T* bb = b + bi * p.strideB;
     TO* cb = c + bi * p.strideC;
+    const TO* accb = acc ? acc + bi * p.strideC : nullptr;
     for (int64_t i = 0; i < p.m; ++i) {
       std::fill(row.begin(), row.end(), A(0));
       for (int64_t kk = 0; kk < p.k; ++kk) {
@@ -38,7 +39,10 @@ static void matmulCpu(const T* a, const T* b, const T* bias, TO* c, const Matmul
         }
       }
       if (bias) {
-        for (int64_t j = 0; j < p.n; ++j) cb[i * p.n + j] = store<TO>(row[j] + load(bias[j]));
+        for (int64_t j = 0; j < p.n; ++j) row[j] += load(bias[j]);
+      }
+      if (accb) {
+        for (int64_t j = 0; j < p.n; ++j) cb[i * p.n + j] = store<TO>(row[j] + load(accb[i * p.n + j]));
       } else {
         for (int64_t j = 0; j < p.n; ++j) cb[i * p.n + j] = store<TO>(row[j]);
       }
@@ -48,7 +52,9 @@ static void matmulCpu(const T* a, const T* b, const T* bias, TO* c, const Matmul
 
 Tensors opReduceSum(const Tensors& in, const Attrs& attrs);
 
-// inputs: a, b, optional bias [N]. attrs: transA, transB (0/1), precision ("fp32" | "tf32" | "simt"),
+// inputs: a, b, optional bias [N] (null or absent), optional addend acc (c's shape and dtype: the product
+// is added to it in the same pass, cuBLASLt's beta = 1 on CUDA; a gradient summed into the one already
+// accumulated for the same tensor, with no separate add). attrs: transA, transB (0/1), precision ("fp32" | "tf32" | "simt"),
 // outDtype (dtype code; default the inputs' dtype; float32 is allowed for bfloat16 inputs without a bias),
 // biasGrad (0/1; 2-D operands with transA, no bias): a second output [M], the sums of op(A) over k. For a
 // linear layer's weight gradient dW = dY^T X that is the column sums of dY, the bias gradient: on CUDA
@@ -56,7 +62,7 @@ Tensors opReduceSum(const Tensors& in, const Attrs& attrs);
 // outputs: c [...batch, M, N] (and the sums [M] in c's dtype).
 Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
   const char* op = "matmul";
-  if (in.size() != 2) requireCount(op, in, 3);
+  if (in.size() < 2 || in.size() > 4) requireCount(op, in, 2);
   requireDefined(op, in, 0);
   requireDefined(op, in, 1);
   requireSameDevice(op, in);
@@ -77,7 +83,8 @@ Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
   int64_t kb = p.transB ? bc : br;
   p.n = p.transB ? br : bc;
   if (p.k != kb) shapeError(op, in, "inner dimensions differ (" + std::to_string(p.k) + " vs " + std::to_string(kb) + ")");
-  const Tensor bias = in.size() == 3 ? in[2] : Tensor();
+  const Tensor bias = in.size() >= 3 ? in[2] : Tensor();
+  const Tensor acc = in.size() == 4 ? in[3] : Tensor();
   if (bias.defined() && (bias.ndim() != 1 || bias.shape[0] != p.n)) shapeError(op, in, "bias must be [N] = [" + std::to_string(p.n) + "]");
   Shape batchA(a.shape.begin(), a.shape.end() - 2), batchB(b.shape.begin(), b.shape.end() - 2);
   Shape batch;
@@ -96,7 +103,9 @@ Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
   const bool widen = outDtype != a.dtype;
   if (widen && !(a.dtype == DType::BF16 && outDtype == DType::F32)) shapeError(op, in, "outDtype may only widen bfloat16 inputs to float32");
   if (widen && bias.defined()) shapeError(op, in, "outDtype float32 is not offered with a bias");
+  if (acc.defined() && (acc.shape != outShape || widen)) shapeError(op, in, "acc must have the output's shape and dtype");
   const bool biasGrad = attrs.number("biasGrad", 0) != 0;
+  if (biasGrad && acc.defined()) shapeError(op, in, "biasGrad is not offered with acc");
   if (biasGrad && (!p.transA || a.ndim() != 2 || b.ndim() != 2 || bias.defined()))
     shapeError(op, in, "biasGrad needs 2-D operands, transA and no bias");
   Tensor c = empty(outShape, outDtype, a.device);
@@ -124,7 +133,10 @@ Tensors opMatmul(const Tensors& in, const Attrs& attrs) {
   }
   if (c.numel() == 0) return {c};
   if (a.device == Device::CUDA) {
-    matmulCuda(a, b, bias, c, p);
+    matmulCuda(a, b, bias, c, p, acc);
+  } else if (acc.defined()) {
+    SF_FLOAT_SWITCH(op, a.dtype, T,
+                    matmulCpu<T, T>(a.data<T>(), b.data<T>(), bias.defined() ? bias.data<T>() : nullptr, c.data<T>(), p, acc.data<T>()));
   } else {
     if (widen) {
       matmulCpu<bf16, float>(a.data<bf16>(), b.data<bf16>(), nullptr, c.data<float>(), p);
