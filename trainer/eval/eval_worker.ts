@@ -13,6 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { native } from '../core/binding.ts';
 import { setOpPacer } from '../core/ops.ts';
 import { loadConfig } from '../model/config.ts';
+import type { ParamStore } from '../model/params.ts';
 import type { EvalReply, EvalRequest, EvalWorkerData } from './eval_messages.ts';
 import { DEFAULT_OPS_PER_CHUNK, OpPacer, atomicsSleep, type PacerClock } from './op_pacer.ts';
 import { evaluate, evaluationParams, validationExamples } from './validation.ts';
@@ -44,12 +45,14 @@ port.on('message', (req: EvalRequest) => {
     const n = shape.reduce((a, b) => a * b, 1);
     return req.flat.subarray(at, (at += n));
   });
-  const params = evaluationParams(req.names, req.shapes, values, place, runtime);
-  port.postMessage({ kind: 'loaded', step: req.step, flat: req.flat } satisfies EvalReply, [req.flat.buffer as ArrayBuffer]);
+  let params: ParamStore | null = null;
   try {
     const busy0 = pacer?.busyMs ?? 0, slept0 = pacer?.sleptMs ?? 0;
     pacer?.restart();
+    // paced from the weights' bf16 copies on (the uploads are copies, not ops)
     if (pacer) setOpPacer(pacer.onOp);
+    params = evaluationParams(req.names, req.shapes, values, place, runtime);
+    port.postMessage({ kind: 'loaded', step: req.step, flat: req.flat } satisfies EvalReply, [req.flat.buffer as ArrayBuffer]);
     const metrics = evaluate(params, config, place, examples, runtime);
     setOpPacer(null);
     const paced = pacer ? { busy_ms: pacer.busyMs - busy0, slept_ms: pacer.sleptMs - slept0 } : undefined;
@@ -58,6 +61,6 @@ port.on('message', (req: EvalRequest) => {
     port.postMessage({ kind: 'error', step: req.step, message: (error as Error).message } satisfies EvalReply);
   } finally {
     setOpPacer(null);
-    params.dispose();
+    params?.dispose();
   }
 });
