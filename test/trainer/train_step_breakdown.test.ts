@@ -71,3 +71,15 @@ test('breakdown: the evaluation overlap compares steps of the same number of for
   assert.match(text, /1 pass: 1 with \/ 4 without, 1\.00%; 4 passes: 3 with \/ 2 without, 2\.00%/);
   assert.match(text, /raw \(all steps, mixed forward passes\): 5 steps with an evaluation in flight, median step 206\.00% longer/);
 });
+
+test('breakdown: checkpoints show as a part of the bookkeeping (their mean over all steps)', () => {
+  const rs = [1, 2, 3, 4].map((s) => ({ ...record(s, 60, 0, 100), ...(s === 4 ? { bookkeeping_ms: 41, checkpoint_ms: 40, checkpoint_sync_ms: 30 } : {}) }));
+  const b = stepBreakdown(rs, 0);
+  const i = b.rows.findIndex((r) => r.phase.includes('checkpoints'));
+  assert.ok(b.rows[i - 1]!.phase.startsWith('bookkeeping'));
+  assert.equal(b.rows[i]!.meanMs, 10);
+  assert.equal(b.rows[i]!.medianMs, 0);
+  // not added to the rest: 'other' is unchanged by it
+  assert.equal(b.rows.find((r) => r.phase.startsWith('other'))!.medianMs, 4);
+  assert.ok(!stepBreakdown([record(1, 60, 0, 100)], 0).rows.some((r) => r.phase.includes('checkpoints')));
+});

@@ -72,6 +72,12 @@ export function stepBreakdown(records: readonly StepRecord[], warmup = Math.min(
     const xs = rs.map((r) => r.feature_slices_ms!);
     rows.splice(2, 0, { phase: '  of which host feature slices', medianMs: median(xs), meanMs: mean(xs), share: mean(xs) / stepMean });
   }
+  if (rs.some((r) => r.checkpoint_ms !== undefined)) {
+    // within bookkeeping: the training thread's part of checkpoints (the writing is the writer thread's)
+    const xs = rs.map((r) => r.checkpoint_ms ?? 0);
+    const at = rows.findIndex((r) => r.phase.startsWith('bookkeeping')) + 1;
+    rows.splice(at, 0, { phase: '  of which checkpoints (training thread)', medianMs: median(xs), meanMs: mean(xs), share: mean(xs) / stepMean });
+  }
   if (rs.length > 0 && rs.every((r) => r.h2d_stage_ms !== undefined)) {
     // the training thread's time staging batches (pinned copy + upload enqueue); on CUDA done one step ahead,
     // while the GPU computes (so not subtracted from 'other' there: it lengthens the wall only if not hidden)
