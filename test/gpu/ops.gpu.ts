@@ -49,6 +49,13 @@ for (const mode of both) {
   checkOp('softmaxCrossEntropy', mode, [inp([300, 37], -4, 4), fixed([300, 37], randomValues([300, 37], 0, 1))], ([x, l]) => ag.softmaxCrossEntropy(x, l));
   // layer norm at several channel counts (the register-per-lane variants)
   for (const c of [64, 128, 256, 384, 1000]) checkOp(`layerNorm C=${c}`, mode, [inp([517, c], -2, 2), inp([c], 0.5, 1.5), inp([c])], ([x, g, b]) => ag.layerNorm(x, g, b));
+  // a residual over a layer norm: x's gradient from the add folded into the layer norm's backward (its addend)
+  for (const c of [128, 1000]) {
+    checkOp(`x + layerNorm(x) C=${c}`, mode, [inp([517, c], -2, 2), inp([c], 0.5, 1.5), inp([c])], ([x, g, b]) => {
+      const h = ag.mulScalar(x, 1);
+      return ag.add(h, ag.layerNorm(h, g, b));
+    });
+  }
   // layout
   checkOp('permute', mode, [inp([7, 33, 17, 5])], ([x]) => ag.permute(x, [2, 0, 3, 1]));
   checkOp('slice', mode, [inp([40, 33, 17])], ([x]) => ag.slice(x, [3, 1, 2], [30, 31, 10]));

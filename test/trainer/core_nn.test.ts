@@ -187,3 +187,28 @@ test('linear: a tensor read by several linears gets its gradient summed inside t
       x.grad!.toNumbers().forEach((v, i) => assert.ok(Math.abs(v - expect[i]!) < 1e-5, `${i}: ${v} vs ${expect[i]}`));
     });
   }));
+
+test('layer_norm_backward with an addend: dx plus the gradient x already had; a residual block folds it (gradients checked)', () =>
+  noLeaks(() => {
+    const rng = new Rng();
+    ag.scope(() => {
+      const x = tensor(rng.values(5 * 8), [5, 8], { dtype: 'float64' });
+      const gamma = tensor(rng.values(8), [8], { dtype: 'float64' });
+      const beta = tensor(rng.values(8), [8], { dtype: 'float64' });
+      const dy = tensor(rng.values(5 * 8), [5, 8], { dtype: 'float64' });
+      const acc = tensor(rng.values(5 * 8), [5, 8], { dtype: 'float64' });
+      const [, mean, rstd] = runOpAll('layer_norm', [x, gamma, beta], { eps: 1e-5 });
+      const plain = runOpAll('layer_norm_backward', [dy, x, gamma, mean!, rstd!]);
+      const folded = runOpAll('layer_norm_backward', [dy, x, gamma, mean!, rstd!, acc]);
+      const expect = plain[0]!.toNumbers().map((v, i) => v + acc.toNumbers()[i]!);
+      folded[0]!.toNumbers().forEach((v, i) => assert.ok(Math.abs(v - expect[i]!) < 1e-12));
+      assert.deepEqual(folded[1]!.toNumbers(), plain[1]!.toNumbers());
+      assert.throws(() => runOpAll('layer_norm_backward', [dy, x, gamma, mean!, rstd!, tensor([1], [1], { dtype: 'float64' })]), /acc must have x's shape and dtype/);
+    });
+    // z + linear(layerNorm(z)) twice, as the Evoformer's residual updates: z's gradient folded through the layer norms
+    checkGradients('residual layer norms', ([z, g1, b1, w1, g2, b2, w2]) => {
+      const h = ag.mulScalar(z, 1);
+      const h1 = ag.add(h, ag.linear(ag.layerNorm(h, g1, b1), w1));
+      return ag.add(h1, ag.linear(ag.layerNorm(h1, g2, b2), w2));
+    }, [randomInput(rng, [3, 6]), randomInput(rng, [6]), randomInput(rng, [6]), randomInput(rng, [6, 6]), randomInput(rng, [6]), randomInput(rng, [6]), randomInput(rng, [6, 6])], { rng });
+  }));

@@ -135,10 +135,16 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   const [y, meanT, rstd] = runOpAll('layer_norm', [x, gamma, beta], { eps });
   // bf16 copies of float32 gamma and beta: their gradients come out as the unrounded float32 sums
   const wide = x.dtype === 'bfloat16' && gradientDtype(gamma) === 'float32' && gradientDtype(beta) === 'float32';
-  record('layer_norm', [x, gamma, beta], [y], [x, gamma, meanT, rstd], (g, [sx, sg, sm, sr]) => {
+  record('layer_norm', [x, gamma, beta], [y], [x, gamma, meanT, rstd], (g, [sx, sg, sm, sr], prior) => {
     if (!g[0]) return [null, null, null];
-    const [dx, dg, db] = runOpAll('layer_norm_backward', [g[0], sx, sg, sm, sr], wide ? { paramGradDtype: DTYPE_CODES.float32 } : undefined);
-    return [dx, dg, db];
+    // dx written on top of the gradient x already has (a residual stream's), in the same pass
+    const p = prior[0];
+    const fold = p !== null && p.dtype === x.dtype && p.size === x.size;
+    const acc = fold ? p.reshape(x.shape) : null;
+    const inputs = acc ? [g[0], sx, sg, sm, sr, acc] : [g[0], sx, sg, sm, sr];
+    const [dx, dg, db] = runOpAll('layer_norm_backward', inputs, wide ? { paramGradDtype: DTYPE_CODES.float32 } : undefined);
+    acc?.dispose();
+    return { grads: [dx, dg, db], folded: [fold, false, false] };
   });
   meanT.dispose();
   rstd.dispose();

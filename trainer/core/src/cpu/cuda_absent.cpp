@@ -13,7 +13,7 @@ void layerNormForwardCuda(const Tensor&, const Tensor&, const Tensor&, const Ten
   requireCuda("layer_norm");
 }
 void layerNormBackwardCuda(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                           const Tensor&, int64_t, int64_t) {
+                           const Tensor&, int64_t, int64_t, const Tensor&) {
   requireCuda("layer_norm_backward");
 }
 void matmulCuda(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const MatmulParams&, const Tensor&) { requireCuda("matmul"); }

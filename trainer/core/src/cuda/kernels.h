@@ -13,8 +13,10 @@ void softmaxBackwardCuda(const Tensor& dy, const Tensor& y, const Tensor& dx, in
 // layer_norm.cu: rows x cols, over cols. mean/rstd are float32 [rows].
 void layerNormForwardCuda(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& y, const Tensor& mean,
                           const Tensor& rstd, int64_t rows, int64_t cols, float eps);
+// acc: undefined, or x's shape and dtype, added to dx in the same pass (a gradient already accumulated for x).
 void layerNormBackwardCuda(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd,
-                           const Tensor& dx, const Tensor& dgamma32, const Tensor& dbeta32, int64_t rows, int64_t cols);
+                           const Tensor& dx, const Tensor& dgamma32, const Tensor& dbeta32, int64_t rows, int64_t cols,
+                           const Tensor& acc = Tensor());
 
 // matmul.cu: C[b] = op(A[b]) op(B[b]); strides of 0 broadcast a batch operand.
 struct MatmulParams {

@@ -56,7 +56,8 @@ template <typename T, int VPL>
 __global__ void layerNormBackwardKernel(const T* __restrict__ dy, const T* __restrict__ x, const T* __restrict__ g,
                                         const typename Acc<T>::type* __restrict__ mean,
                                         const typename Acc<T>::type* __restrict__ rstd, T* __restrict__ dx,
-                                        float* __restrict__ dg, float* __restrict__ db, int64_t rows, int cols) {
+                                        float* __restrict__ dg, float* __restrict__ db, int64_t rows, int cols,
+                                        const T* __restrict__ acc) {
   using A = typename Acc<T>::type;
   int lane = threadIdx.x;
   A gamma[VPL], sg[VPL], sb[VPL];
@@ -91,7 +92,7 @@ __global__ void layerNormBackwardKernel(const T* __restrict__ dy, const T* __res
 #pragma unroll
     for (int i = 0; i < VPL; ++i) {
       int c = lane + 32 * i;
-      if (c < cols) dr[c] = store<T>(rs * (dxh[i] - a1 - xh[i] * a2));
+      if (c < cols) dr[c] = store<T>(rs * (dxh[i] - a1 - xh[i] * a2) + (acc ? load(acc[row * cols + c]) : A(0)));
     }
   }
 #pragma unroll
@@ -163,7 +164,8 @@ template <typename T, int W, int NV>
 __global__ void layerNormBackwardVecKernel(const T* __restrict__ dy, const T* __restrict__ x, const T* __restrict__ g,
                                            const typename Acc<T>::type* __restrict__ mean,
                                            const typename Acc<T>::type* __restrict__ rstd, T* __restrict__ dx,
-                                           float* __restrict__ dg, float* __restrict__ db, int64_t rows, int cols) {
+                                           float* __restrict__ dg, float* __restrict__ db, int64_t rows, int cols,
+                                           const T* __restrict__ acc) {
   using A = typename Acc<T>::type;
   using P = LnVec<T, W>;
   int lane = threadIdx.x;
@@ -203,11 +205,18 @@ __global__ void layerNormBackwardVecKernel(const T* __restrict__ dy, const T* __
     a1 = warpSum(a1) / static_cast<A>(cols);
     a2 = warpSum(a2) / static_cast<A>(cols);
     P* dr = reinterpret_cast<P*>(dx + row * cols);
+    const P* ar = acc ? reinterpret_cast<const P*>(acc + row * cols) : nullptr;
 #pragma unroll
     for (int n = 0; n < NV; ++n) {
       P out;
+      if (ar) {
+        P prior = ar[lane + 32 * n];
 #pragma unroll
-      for (int k = 0; k < W; ++k) out.v[k] = store<T>(rs * (dxh[n][k] - a1 - xh[n][k] * a2));
+        for (int k = 0; k < W; ++k) out.v[k] = store<T>(rs * (dxh[n][k] - a1 - xh[n][k] * a2) + load(prior.v[k]));
+      } else {
+#pragma unroll
+        for (int k = 0; k < W; ++k) out.v[k] = store<T>(rs * (dxh[n][k] - a1 - xh[n][k] * a2));
+      }
       dr[lane + 32 * n] = out;
     }
   }
@@ -279,7 +288,7 @@ static bool layerNormForwardVec(const Tensor& x, const Tensor& gamma, const Tens
 template <typename T>
 static bool layerNormBackwardVec(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd,
                                  const Tensor& dx, const Tensor& dgamma32, const Tensor& dbeta32, int64_t rows, int cols,
-                                 unsigned blocks) {
+                                 unsigned blocks, const T* acc) {
   using A = typename Acc<T>::type;
   dim3 block(32, 4);
   return withLnVector<T>(cols, [&](auto wConst, auto nvConst) {
@@ -287,7 +296,7 @@ static bool layerNormBackwardVec(const Tensor& dy, const Tensor& x, const Tensor
     const size_t smem = 2 * block.y * static_cast<size_t>(cols) * sizeof(float);
     layerNormBackwardVecKernel<T, W, NV><<<blocks, block, smem, stream()>>>(dy.data<T>(), x.data<T>(), gamma.data<T>(), mean.data<A>(),
                                                                           rstd.data<A>(), dx.data<T>(), dgamma32.data<float>(),
-                                                                          dbeta32.data<float>(), rows, cols);
+                                                                          dbeta32.data<float>(), rows, cols, acc);
   });
 }
 
@@ -325,7 +334,8 @@ void layerNormForwardCuda(const Tensor& x, const Tensor& gamma, const Tensor& be
 }
 
 void layerNormBackwardCuda(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& rstd,
-                           const Tensor& dx, const Tensor& dgamma32, const Tensor& dbeta32, int64_t rows, int64_t cols) {
+                           const Tensor& dx, const Tensor& dgamma32, const Tensor& dbeta32, int64_t rows, int64_t cols,
+                           const Tensor& acc) {
   SF_CHECK(x.numel() == rows * cols && dy.numel() == rows * cols && dgamma32.numel() == cols && dgamma32.dtype == DType::F32,
            "layer_norm_backward launcher: shape mismatch");
   fillZero(dgamma32);
@@ -338,8 +348,12 @@ void layerNormBackwardCuda(const Tensor& dy, const Tensor& x, const Tensor& gamm
   unsigned blocks = blocksFor(rows, 4);
   if (blocks > static_cast<unsigned>(sms * 8)) blocks = sms * 8;
   bool done = false;
-  if (x.dtype == DType::F32) done = layerNormBackwardVec<float>(dy, x, gamma, mean, rstd, dx, dgamma32, dbeta32, rows, c, blocks);
-  else if (x.dtype == DType::BF16) done = layerNormBackwardVec<bf16>(dy, x, gamma, mean, rstd, dx, dgamma32, dbeta32, rows, c, blocks);
+  if (x.dtype == DType::F32)
+    done = layerNormBackwardVec<float>(dy, x, gamma, mean, rstd, dx, dgamma32, dbeta32, rows, c, blocks,
+                                       acc.defined() ? acc.data<float>() : nullptr);
+  else if (x.dtype == DType::BF16)
+    done = layerNormBackwardVec<bf16>(dy, x, gamma, mean, rstd, dx, dgamma32, dbeta32, rows, c, blocks,
+                                      acc.defined() ? acc.data<bf16>() : nullptr);
   if (done) {
     checkLastLaunch("layer_norm_backward");
     return;
@@ -349,7 +363,7 @@ void layerNormBackwardCuda(const Tensor& dy, const Tensor& x, const Tensor& gamm
     SF_VPL_SWITCH(c, VPL, {
       layerNormBackwardKernel<T, VPL><<<blocks, block, 0, stream()>>>(dy.data<T>(), x.data<T>(), gamma.data<T>(), mean.data<A>(),
                                                                       rstd.data<A>(), dx.data<T>(), dgamma32.data<float>(),
-                                                                      dbeta32.data<float>(), rows, c);
+                                                                      dbeta32.data<float>(), rows, c, acc.defined() ? acc.data<T>() : nullptr);
     });
   });
   checkLastLaunch("layer_norm_backward");

@@ -39,7 +39,8 @@ static void layerNormForwardCpu(const T* x, const T* g, const T* b, T* y, typena
 
 template <typename T, typename TP = T>
 static void layerNormBackwardCpu(const T* dy, const T* x, const T* g, const typename Acc<T>::type* mean,
-                                 const typename Acc<T>::type* rstd, T* dx, TP* dg, TP* db, int64_t rows, int64_t cols) {
+                                 const typename Acc<T>::type* rstd, T* dx, TP* dg, TP* db, int64_t rows, int64_t cols,
+                                 const T* acc) {
   using A = typename Acc<T>::type;
   std::vector<A> sg(cols, 0), sb(cols, 0);
   for (int64_t r = 0; r < rows; ++r) {
@@ -59,7 +60,7 @@ static void layerNormBackwardCpu(const T* dy, const T* x, const T* g, const type
     for (int64_t c = 0; c < cols; ++c) {
       A xhat = (load(xr[c]) - mean[r]) * rstd[r];
       A dxhat = load(gr[c]) * load(g[c]);
-      dx[r * cols + c] = store<T>(rstd[r] * (dxhat - a1 - xhat * a2));
+      dx[r * cols + c] = store<T>(rstd[r] * (dxhat - a1 - xhat * a2) + (acc ? load(acc[r * cols + c]) : A(0)));
     }
   }
   for (int64_t c = 0; c < cols; ++c) {
@@ -98,14 +99,17 @@ Tensors opLayerNorm(const Tensors& in, const Attrs& attrs) {
   return {y, mean, rstd};
 }
 
-// inputs: dy, x, gamma, mean, rstd. attrs: paramGradDtype (dtype code; default x's; float32 is allowed for
+// inputs: dy, x, gamma, mean, rstd, optional acc (x's shape and dtype: added to dx in the same pass, the
+// gradient x already has from its other consumers, e.g. a residual connection). attrs: paramGradDtype (dtype code; default x's; float32 is allowed for
 // bfloat16 x: dgamma and dbeta as their float sums, for bf16 copies of fp32 master parameters).
 // outputs: dx, dgamma, dbeta.
 Tensors opLayerNormBackward(const Tensors& in, const Attrs& attrs) {
   const char* op = "layer_norm_backward";
-  requireCount(op, in, 5);
+  if (in.size() != 6) requireCount(op, in, 5);
   for (size_t i = 0; i < 5; ++i) requireDefined(op, in, i);
   requireSameDevice(op, in);
+  const Tensor acc = in.size() == 6 ? in[5] : Tensor();
+  if (acc.defined() && (acc.shape != in[1].shape || acc.dtype != in[1].dtype)) shapeError(op, in, "acc must have x's shape and dtype");
   requireSameDtype(op, {in[0], in[1], in[2]});
   requireFloat(op, in[0]);
   const Tensor &dy = in[0], &x = in[1], &g = in[2], &mean = in[3], &rstd = in[4];
@@ -119,7 +123,7 @@ Tensors opLayerNormBackward(const Tensors& in, const Attrs& attrs) {
   Tensor dx = empty(x.shape, x.dtype, x.device);
   if (x.device == Device::CUDA) {
     Tensor dg32 = empty(g.shape, DType::F32, x.device), db32 = empty(g.shape, DType::F32, x.device);
-    layerNormBackwardCuda(dy, x, g, mean, rstd, dx, dg32, db32, rows, cols);
+    layerNormBackwardCuda(dy, x, g, mean, rstd, dx, dg32, db32, rows, cols, acc);
     Attrs castTo;
     castTo.num["dtype"] = static_cast<double>(static_cast<int>(x.dtype));
     if (x.dtype == DType::F32 || widen) return {dx, dg32, db32};
@@ -128,13 +132,14 @@ Tensors opLayerNormBackward(const Tensors& in, const Attrs& attrs) {
   Tensor dg = empty(g.shape, paramDtype, x.device), db = empty(g.shape, paramDtype, x.device);
   if (widen) {
     layerNormBackwardCpu<bf16, float>(dy.data<bf16>(), x.data<bf16>(), g.data<bf16>(), mean.data<float>(), rstd.data<float>(),
-                                      dx.data<bf16>(), dg.data<float>(), db.data<float>(), rows, cols);
+                                      dx.data<bf16>(), dg.data<float>(), db.data<float>(), rows, cols,
+                                      acc.defined() ? acc.data<bf16>() : nullptr);
     return {dx, dg, db};
   }
   SF_FLOAT_SWITCH(op, x.dtype, T, {
     using A = typename Acc<T>::type;
     layerNormBackwardCpu<T>(dy.data<T>(), x.data<T>(), g.data<T>(), mean.data<A>(), rstd.data<A>(), dx.data<T>(), dg.data<T>(),
-                            db.data<T>(), rows, cols);
+                            db.data<T>(), rows, cols, acc.defined() ? acc.data<T>() : nullptr);
   });
   return {dx, dg, db};
 }
