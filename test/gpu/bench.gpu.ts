@@ -7,6 +7,7 @@
 import { native } from '../../trainer/core/binding.ts';
 import { cudaInfo, tensor, type Tensor, type DType } from '../../trainer/core/tensor.ts';
 import { runOp, runOpAll } from '../../trainer/core/ops.ts';
+import { timeQueuedMs } from './queued_timing.ts';
 import * as ag from '../../trainer/autograd/index.ts';
 
 const info = cudaInfo();
@@ -52,39 +53,6 @@ function timeLoopMs(fn: () => void, inner = 20, reps = 10): number {
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
-}
-
-/**
- * GPU milliseconds per call of fn alone. A device-to-device copy of `blocker`
- * (over a millisecond of GPU work) is queued first, so the host enqueues all
- * `inner` calls while the GPU is still busy with it; the event pair recorded
- * after the copy and after the last call then brackets only the calls'
- * kernels, back to back on one stream, with no host gap between them (the
- * host's per-call cost, Node-API and pooled allocation, hides behind the
- * copy). hostMs: the host's enqueue time for the `inner` calls, which must
- * stay below the copy's time for the figure to be the GPU's alone.
- */
-function timeQueuedMs(fn: (i: number) => void, blocker: Tensor, inner = 40, reps = 10): { ms: number; hostMs: number; blockerMs: number } {
-  for (let i = 0; i < 3; i++) ag.scope(() => fn(i));
-  native.synchronize();
-  const b0 = native.eventCreate();
-  const times: number[] = [];
-  const hosts: number[] = [];
-  const blocks: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    native.eventRecord(b0, 0);
-    for (let c = 0; c < 4; c++) native.dispose(native.toDevice(blocker.handle, 1));
-    native.eventRecord(start, 0);
-    const t0 = performance.now();
-    for (let i = 0; i < inner; i++) ag.scope(() => fn(i));
-    hosts.push(performance.now() - t0);
-    native.eventRecord(end, 0);
-    native.eventSynchronize(end);
-    times.push(native.eventElapsed(start, end) / inner);
-    blocks.push(native.eventElapsed(b0, start));
-  }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { ms: med(times), hostMs: med(hosts), blockerMs: med(blocks) };
 }
 
 function random(shape: number[], dtype: DType, lo = -1, hi = 1): Tensor {
@@ -238,13 +206,13 @@ for (const dtype of ['float32', 'bfloat16'] as DType[]) {
   const xs = [x, random([rows, c], dtype, -2, 2), random([rows, c], dtype, -2, 2), random([rows, c], dtype, -2, 2)];
   const same = timeQueuedMs(() => {
     runOpAll('layer_norm', [x, gamma, beta], { eps: 1e-5 });
-  }, blocker);
+  }, { blocker, copies: 4, inner: 40, repeats: 10 });
   const rot = timeQueuedMs((i) => {
     runOpAll('layer_norm', [xs[i % 4], gamma, beta], { eps: 1e-5 });
-  }, blocker);
+  }, { blocker, copies: 4, inner: 40, repeats: 10 });
   const rotB = timeQueuedMs((i) => {
     runOpAll('layer_norm_backward', [dy, xs[i % 4], gamma, mean, rstd]);
-  }, blocker);
+  }, { blocker, copies: 4, inner: 40, repeats: 10 });
   const bytesF = 2 * rows * c * es;
   report(`layer_norm GPU-only\t[${rows}, ${c}]\t${dtype}\tfwd 4 inputs in turn ${(rot.ms * 1000).toFixed(1)} us ${gbs(bytesF, rot.ms)} GB/s = ${((100 * bytesF) / rot.ms / 1e6 / copyGBs).toFixed(0)}% of copy\tfwd same input ${(same.ms * 1000).toFixed(1)} us ${gbs(bytesF, same.ms)} GB/s\tbwd 4 inputs in turn ${(rotB.ms * 1000).toFixed(1)} us ${gbs(3 * rows * c * es, rotB.ms)} GB/s\t(host enqueue ${rot.hostMs.toFixed(2)} ms for 40 calls under a ${rot.blockerMs.toFixed(2)} ms copy${rot.hostMs < rot.blockerMs ? '' : ': HOST-BOUND, figure not the GPU alone'})`);
   for (const t of xs.slice(1)) t.dispose();

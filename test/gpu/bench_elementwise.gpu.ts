@@ -9,6 +9,7 @@
 import { native } from '../../trainer/core/binding.ts';
 import { cudaInfo, tensor, type Tensor, type DType } from '../../trainer/core/tensor.ts';
 import { runOpAll } from '../../trainer/core/ops.ts';
+import { timeQueuedMs } from './queued_timing.ts';
 import * as ag from '../../trainer/autograd/index.ts';
 
 const info = cudaInfo();
@@ -17,33 +18,9 @@ if (!info.usable) {
   process.exit(1);
 }
 
-const start = native.eventCreate();
-const end = native.eventCreate();
-const b0 = native.eventCreate();
 const blocker = ag.keep(ag.scope(() => runOpAll('fill', [tensor([0], [1]).to('cuda')], { value: 1.5, shape: [1 << 27] })[0]));
-
-/** Median GPU milliseconds per call of fn (queued behind 8 copies of 512 MiB, ~2 ms of GPU work); hostMs: enqueue time of the calls. */
-function timeQueuedMs(fn: () => void, inner = 20, reps = 9): { ms: number; hostMs: number; blockerMs: number } {
-  for (let i = 0; i < 3; i++) ag.scope(fn);
-  native.synchronize();
-  const times: number[] = [];
-  const hosts: number[] = [];
-  const blocks: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    native.eventRecord(b0, 0);
-    for (let c = 0; c < 8; c++) native.dispose(native.toDevice(blocker.handle, 1));
-    native.eventRecord(start, 0);
-    const t0 = performance.now();
-    for (let i = 0; i < inner; i++) ag.scope(fn);
-    hosts.push(performance.now() - t0);
-    native.eventRecord(end, 0);
-    native.eventSynchronize(end);
-    times.push(native.eventElapsed(start, end) / inner);
-    blocks.push(native.eventElapsed(b0, start));
-  }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { ms: med(times), hostMs: med(hosts), blockerMs: med(blocks) };
-}
+/** Calls queued behind 8 copies of 512 MiB (~2 ms of GPU work), 20 per repeat, median of 9. */
+const queue = { blocker, copies: 8, inner: 20, repeats: 9 };
 
 function random(shape: number[], dtype: DType): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -58,7 +35,7 @@ const bytesOf = (dtype: DType) => (dtype === 'bfloat16' ? 2 : dtype === 'float64
 function copyMs(bytes: number): number {
   const n = Math.max(1, Math.round(bytes / 2 / 4));
   const x = ag.keep(ag.scope(() => runOpAll('fill', [tensor([0], [1]).to('cuda')], { value: 1, shape: [n] })[0]));
-  const t = timeQueuedMs(() => native.dispose(native.toDevice(x.handle, 1)));
+  const t = timeQueuedMs(() => native.dispose(native.toDevice(x.handle, 1)), queue);
   x.dispose();
   return t.ms;
 }
@@ -72,7 +49,7 @@ function bench(name: string, dtype: DType, inputs: Tensor[], fn: (xs: Tensor[]) 
   const bytes = inputs.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1) * bytesOf(t.dtype), 0) + probe.numel * bytesOf(probe.dtype);
   const t = timeQueuedMs(() => {
     fn(inputs);
-  });
+  }, queue);
   const c = copyMs(bytes);
   const gbs = bytes / t.ms / 1e6;
   const cgbs = bytes / c / 1e6;
