@@ -98,19 +98,7 @@ Tensors opReduceSum(const Tensors& in, const Attrs& attrs) {
     return {y};
   }
 #endif
-  SF_FLOAT_SWITCH(op, x.dtype, T, {
-    using A = typename Acc<T>::type;
-    const T* px = x.data<T>();
-    T* py = y.data<T>();
-    Indexer ov = indexerOf(p.outView), rv = indexerOf(p.reducedView);
-    int64_t count = p.reducedCount;
-    forEach(x.device, y.numel(), op, [=] SF_LAMBDA(int64_t o) {
-      int64_t base = offsetOf(ov, o);
-      A s = 0;
-      for (int64_t r = 0; r < count; ++r) s += load(px[base + offsetOf(rv, r)]);
-      py[o] = store<T>(s);
-    });
-  });
+  SF_FLOAT_SWITCH(op, x.dtype, T, reduceSumCpu<T, T>(op, x, y, p));
   return {y};
 }
 
