@@ -13,16 +13,8 @@ import type { NumericTensor } from '../../features/tensor.ts';
 import { memoryStats, tensor } from '../../trainer/core/tensor.ts';
 import { floatTensor, indexTensor, type HostArray } from '../../trainer/model/host_tensor.ts';
 import { batchFeatures, deviceBatchFeatures, passSlice } from '../../trainer/train/batch_features.ts';
-import { loadConfig } from '../../trainer/model/config.ts';
-import { initParams } from '../../trainer/model/param_init.ts';
-import { modelParamSpec } from '../../trainer/model/param_spec.ts';
-import { ParamStore } from '../../trainer/model/params.ts';
-import { trainingRuntime } from '../../trainer/model/runtime.ts';
-import { ALPHAFOLD_ADAM_SWA } from '../../trainer/train/fused_adam_swa.ts';
-import { OptimizerState } from '../../trainer/train/optimizer_state.ts';
-import { CLIP_NORM } from '../../trainer/train/train_config.ts';
-import { forwardBackward, loadWeights } from '../../trainer/train/train_step.ts';
 import { buildChains, quickRun } from './train_fixture_support.ts';
+import { trainOnBatch } from './train_batch_support.ts';
 
 let batch: LoadedBatch;
 const SEED = 2; // a sample of 4 forward passes
@@ -116,35 +108,14 @@ test('host time per batch: slices + float32 tensors, reference vs native convers
 });
 
 test('the device-input path (deviceBatchFeatures, CPU device) gives bit-identical losses and gradients to the host arrays; nothing leaks', () => {
-  const config = loadConfig('tiny');
-  const place = { dtype: 'float32', device: 'cpu' } as const;
-  const specs = modelParamSpec(config);
-  const run = (withTensors: boolean): { losses: number[]; grads: Float32Array[][]; live: number[]; ms: number } => {
-    const opt = OptimizerState.fromWeights(specs, initParams(specs, 0), ALPHAFOLD_ADAM_SWA);
-    const params = ParamStore.fromValues(specs, opt.weights('param'), place.dtype, place.device);
-    const names = opt.slots.map((s) => s.name);
-    const out = { losses: [] as number[], grads: [] as Float32Array[][], live: [] as number[], ms: 0 };
-    try {
-      for (let i = 0; i < 3; i++) {
-        const t0 = performance.now();
-        const dev = withTensors ? deviceBatchFeatures(batch.layout, batch.bytes, place.device) : undefined;
-        const f = dev ? dev.features : batchFeatures(batch.layout, batch.bytes);
-        const fb = forwardBackward(params, trainingRuntime(place, 0, i), config, f, batch.passes, names);
-        dev?.dispose();
-        out.ms += performance.now() - t0;
-        out.losses.push(fb.breakdown.loss);
-        out.grads.push(fb.grads.map((g) => g.slice()));
-        opt.apply(fb.grads, 1e-3, CLIP_NORM);
-        loadWeights(params, opt.slots, 'param', place);
-        out.live.push(memoryStats().liveTensors);
-      }
-    } finally {
-      params.dispose();
-    }
-    return out;
-  };
+  const run = (withTensors: boolean) =>
+    trainOnBatch(batch, 3, () => {
+      if (!withTensors) return { features: batchFeatures(batch.layout, batch.bytes) };
+      const dev = deviceBatchFeatures(batch.layout, batch.bytes, 'cpu');
+      return { features: dev.features, dispose: () => dev.dispose() };
+    });
   // the device tensors are there and hold the host values
-  const probe = deviceBatchFeatures(batch.layout, batch.bytes, place.device);
+  const probe = deviceBatchFeatures(batch.layout, batch.bytes, 'cpu');
   for (const [name, k] of [['msa_feat', batch.passes - 1], ['extra_msa', 0], ['seq_mask', 1]] as const) {
     const a = probe.features(name, k);
     assert.ok(a.tensor !== undefined, name);

@@ -13,21 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrainingLoader, type LoadedBatch } from '../../pipeline/loader/training_loader.ts';
 import { devicePackedLayout, devicePackedViews, packForDevice } from '../../pipeline/loader/device_packed.ts';
-import { memoryStats } from '../../trainer/core/tensor.ts';
 import { batchFeatures, deviceBatchFeatures } from '../../trainer/train/batch_features.ts';
 import { SyncStager } from '../../trainer/train/batch_stage.ts';
 import { latestCheckpoint } from '../../trainer/train/checkpoint.ts';
-import { loadConfig } from '../../trainer/model/config.ts';
-import { initParams } from '../../trainer/model/param_init.ts';
-import { modelParamSpec } from '../../trainer/model/param_spec.ts';
-import { ParamStore } from '../../trainer/model/params.ts';
-import { trainingRuntime } from '../../trainer/model/runtime.ts';
-import type { IterationFeatures } from '../../trainer/model/alphafold.ts';
-import { ALPHAFOLD_ADAM_SWA } from '../../trainer/train/fused_adam_swa.ts';
-import { OptimizerState } from '../../trainer/train/optimizer_state.ts';
 import { pretrain, type PretrainOptions } from '../../trainer/train/pretrain_run.ts';
-import { CLIP_NORM } from '../../trainer/train/train_config.ts';
-import { forwardBackward, loadWeights } from '../../trainer/train/train_step.ts';
+import { trainOnBatch } from './train_batch_support.ts';
 import { buildChains, quickRun, TRAIN_CHAINS } from './train_fixture_support.ts';
 
 let batch: LoadedBatch;
@@ -82,33 +72,14 @@ test('the worker-packed batch holds, for every feature and pass, the float32 / i
 });
 
 test('staged device inputs: bit-identical losses and gradients to the host arrays; only a few small features are read on the host; nothing leaks', () => {
-  const config = loadConfig('tiny');
-  const place = { dtype: 'float32', device: 'cpu' } as const;
-  const specs = modelParamSpec(config);
   const stager = new SyncStager('cpu');
   const hostReads = new Set<string>();
-  const run = (staged: boolean): { losses: number[]; grads: Float32Array[][]; live: number[] } => {
-    const opt = OptimizerState.fromWeights(specs, initParams(specs, 0), ALPHAFOLD_ADAM_SWA);
-    const params = ParamStore.fromValues(specs, opt.weights('param'), place.dtype, place.device);
-    const names = opt.slots.map((s) => s.name);
-    const out = { losses: [] as number[], grads: [] as Float32Array[][], live: [] as number[] };
-    try {
-      for (let i = 0; i < 2; i++) {
-        const s = staged ? stager.stage(batch) : null;
-        const f: IterationFeatures = s ? s.features((name) => hostReads.add(name)) : batchFeatures(batch.layout, batch.bytes);
-        const fb = forwardBackward(params, trainingRuntime(place, 0, i), config, f, batch.passes, names);
-        s?.dispose();
-        out.losses.push(fb.breakdown.loss);
-        out.grads.push(fb.grads.map((g) => g.slice()));
-        opt.apply(fb.grads, 1e-3, CLIP_NORM);
-        loadWeights(params, opt.slots, 'param', place);
-        out.live.push(memoryStats().liveTensors);
-      }
-    } finally {
-      params.dispose();
-    }
-    return out;
-  };
+  const run = (staged: boolean) =>
+    trainOnBatch(batch, 2, () => {
+      if (!staged) return { features: batchFeatures(batch.layout, batch.bytes) };
+      const s = stager.stage(batch);
+      return { features: s.features((name) => hostReads.add(name)), dispose: () => s.dispose() };
+    });
   const host = run(false);
   const device = run(true);
   assert.ok(host.losses.every(Number.isFinite));
