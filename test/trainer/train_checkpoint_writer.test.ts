@@ -5,8 +5,7 @@
 // thread).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../trainer/model/config.ts';
@@ -17,7 +16,7 @@ import { checkpointLayout, snapshotFile, stateBytes } from '../../trainer/train/
 import { CheckpointWriter, type WriteTiming } from '../../trainer/train/checkpoint_writer.ts';
 import { ALPHAFOLD_ADAM_SWA } from '../../trainer/train/fused_adam_swa.ts';
 import { OptimizerState } from '../../trainer/train/optimizer_state.ts';
-import { REPO } from './train_fixture_support.ts';
+import { killedMidCheckpoint } from './checkpoint_kill_support.ts';
 
 const state = (step: number): CheckpointState => ({
   format: CHECKPOINT_FORMAT, step, adamStep: step + 1, nextSampleStep: step + 2, consumedAhead: [step + 4],
@@ -105,22 +104,7 @@ test('a write into a folder that cannot be made rejects, and the writer goes on'
 });
 
 test('SIGKILL while the writer thread is mid-file leaves the previous checkpoint loadable', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'train-ckpt-writer-kill-'));
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'test/trainer/train_checkpoint_writer_kill_child.ts'), dir], { cwd: REPO, encoding: 'utf8' });
-  assert.equal(child.signal, 'SIGKILL', `child ended with ${child.status}: ${child.stderr}`);
-  const names = readdirSync(dir);
-  const tmp = names.filter((n) => n.startsWith('.tmp-step-000002-'));
-  assert.equal(tmp.length, 1, `expected the killed writer's temporary folder, found ${names.join(', ')}`);
-  const partial = statSync(join(dir, tmp[0]!, 'ema.safetensors')).size;
-  assert.ok(partial > 0 && partial <= 4096, `ema.safetensors has ${partial} bytes`);
-  assert.deepEqual(names.filter((n) => n.startsWith('step-')), ['step-000001']);
-  const ckpt = (await latestCheckpoint(dir))!;
-  assert.equal(ckpt.state.step, 1);
-  const specs = modelParamSpec(loadConfig('tiny'));
-  const initial = initParams(specs, 0);
-  const opt = OptimizerState.fromWeights(specs, new Map(specs.map((s) => [s.name, new Float32Array(initial.get(s.name)!.length)])), ALPHAFOLD_ADAM_SWA);
-  restoreSlots(opt.slots, ckpt);
-  for (const s of opt.slots) assert.deepEqual(s.param, Float32Array.from(initial.get(s.name)!), s.name);
+  await killedMidCheckpoint('train_checkpoint_writer_kill_child.ts');
 });
 
 test('writeFlat (each kind of tensor as one flat array, header apart) writes the same bytes as encodeCheckpoint', async () => {
