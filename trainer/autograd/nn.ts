@@ -68,6 +68,16 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
 }
 
 /**
+ * The gradient x already has from its later consumers (the tape's prior), as
+ * an addend of `shape` for an op that writes x's new gradient on top of it;
+ * null when there is none or it cannot be folded (another dtype or size).
+ * The caller frees the handle and reports the fold (FoldedGrads).
+ */
+function priorAddend(prior: Tensor | null, x: Tensor, shape: readonly number[]): Tensor | null {
+  return prior !== null && prior.dtype === x.dtype && prior.size === x.size ? prior.reshape(shape) : null;
+}
+
+/**
  * Linear layer (AlphaFold2 supplementary 1.11.4; OpenFold's Linear):
  * y = x W^T + b with W [C_out, C_in] as in OpenFold, x [..., C_in], as ONE
  * native call (the matmul op's bias input: on CUDA the GEMM's bias epilogue,
@@ -99,15 +109,13 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, pr
       let dx: Tensor | null = null;
       let folded = false;
       if (x.requiresGrad) {
-        const p = prior[0];
-        const fold = p !== null && p.dtype === dy.dtype && p.size === x.size;
-        const acc = fold ? p.reshape([rows, cin]) : null;
+        const acc = priorAddend(prior[0], x, [rows, cin]);
         const dxAttrs: NativeAttrs = { transA: false, transB: false, precision };
         const [dx2] = runOpAll('matmul', acc ? [dy, sw, null, acc] : [dy, sw], dxAttrs);
         acc?.dispose();
         dx = dx2.reshape(x.shape);
         dx2.dispose();
-        folded = fold;
+        folded = acc !== null;
       }
       let dw: Tensor | null = null;
       let db: Tensor | null = null;
@@ -138,13 +146,11 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   record('layer_norm', [x, gamma, beta], [y], [x, gamma, meanT, rstd], (g, [sx, sg, sm, sr], prior) => {
     if (!g[0]) return [null, null, null];
     // dx written on top of the gradient x already has (a residual stream's), in the same pass
-    const p = prior[0];
-    const fold = p !== null && p.dtype === x.dtype && p.size === x.size;
-    const acc = fold ? p.reshape(x.shape) : null;
+    const acc = priorAddend(prior[0], x, x.shape);
     const inputs = acc ? [g[0], sx, sg, sm, sr, acc] : [g[0], sx, sg, sm, sr];
     const [dx, dg, db] = runOpAll('layer_norm_backward', inputs, wide ? { paramGradDtype: DTYPE_CODES.float32 } : undefined);
     acc?.dispose();
-    return { grads: [dx, dg, db], folded: [fold, false, false] };
+    return { grads: [dx, dg, db], folded: [acc !== null, false, false] };
   });
   meanT.dispose();
   rstd.dispose();
