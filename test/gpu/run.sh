@@ -7,6 +7,7 @@
 #   bash .device/payload/run.sh stash|test|bench|all
 #   bash .device/payload/run.sh node NAME_gpu.mjs [args]   (one bundled script)
 #   bash .device/payload/run.sh pretrain [pretrain args]   (scalefold pretrain --device cuda)
+#   bash .device/payload/run.sh cli COMMAND [args]          (any scalefold command, e.g. breakdown)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 what="${1:-all}"
@@ -53,6 +54,11 @@ if [ "$what" = pretrain ]; then
   kill "$smi" 2>/dev/null || true
   echo "peak GPU memory used (nvidia-smi, sampled): $(sort -n "$mem" | tail -1) MiB"
   exit $status
+fi
+if [ "$what" = cli ]; then
+  shift
+  SCALEFOLD_REPO="$PWD" "$work/bin/node" "$here/scalefold.mjs" "$@"
+  exit $?
 fi
 if [ "$what" = node ]; then
   shift

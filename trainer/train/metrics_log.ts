@@ -4,6 +4,7 @@
 // covers and drops the rest (a killed run may have logged steps past its
 // last checkpoint).
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { InputError } from '../../features/errors.ts';
 
 export interface StepRecord {
   kind: 'step';
@@ -97,6 +98,32 @@ export class MetricsLog {
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, log.records.map((r) => JSON.stringify(r) + '\n').join(''));
     renameSync(tmp, path);
+    return log;
+  }
+
+  /**
+   * The records of an existing metrics.jsonl, for reading only. A line that is not a record is an
+   * InputError naming the file and line, except a last line without its newline (cut by a kill).
+   */
+  static read(path: string): MetricsLog {
+    const log = new MetricsLog(path);
+    const text = readFileSync(path, 'utf8');
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      if (line.trim() === '') return;
+      let r: unknown;
+      try {
+        r = JSON.parse(line);
+      } catch {
+        if (i === lines.length - 1) return; // no newline after it: a line cut by a kill
+        throw new InputError({ source: path, line: i + 1 }, 'not a JSON object');
+      }
+      const kind = (r as { kind?: unknown } | null)?.kind;
+      if ((kind !== 'step' && kind !== 'eval') || typeof (r as { step?: unknown }).step !== 'number') {
+        throw new InputError({ source: path, line: i + 1 }, 'not a metrics record (needs "kind": "step" or "eval" and a numeric "step")');
+      }
+      log.records.push(r as MetricsRecord);
+    });
     return log;
   }
 
