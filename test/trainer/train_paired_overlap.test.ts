@@ -67,6 +67,18 @@ test('paired overlap: no slowdown gives an interval around zero; unpaired compar
   assert.ok(Math.abs(raw) > 0.02, `raw ${raw}`);
 });
 
+test('paired overlap: a baseline that drifts shows in the placebo figure (and mirrored in the paired one)', () => {
+  const { run, baseline } = runs(80, 0);
+  const steady = pairedOverlap(run, baseline, { warmup: 0 });
+  assert.ok(Math.abs(steady.placebo) < 0.02, `steady placebo ${steady.placebo}`);
+  // the baseline's GPU runs 10 % slower during the blocks where the run had an evaluation in flight
+  const drifting = baseline.map((b, i) => (Math.floor(i / 10) % 2 ? { ...b, wall_ms: b.wall_ms! * 1.1 } : b));
+  const p = pairedOverlap(run, drifting, { warmup: 0 });
+  assert.ok(Math.abs(p.placebo - 0.1) < 0.02, `placebo ${p.placebo}`);
+  assert.ok(Math.abs(p.overlap - (1 / 1.1 - 1)) < 0.01, `overlap ${p.overlap}`);
+  assert.match(formatPairedOverlap(p), /placebo: .* \+10\.\d\d% \(no evaluation ran there/);
+});
+
 test('paired overlap: warm-up, checkpoint steps and samples of different work are left out', () => {
   const { run, baseline } = runs(40, 0.05);
   run[12] = { ...run[12]!, checkpoint_ms: 300 };
@@ -124,7 +136,7 @@ test('scalefold breakdown: the table of a run, the paired overlap with --baselin
     assert.match(broken.stderr, /broken\/metrics\.jsonl:7: not a JSON object/);
     const missing = breakdown(join(root, 'nothing'));
     assert.equal(missing.status, 1);
-    assert.match(missing.stderr, /no metrics\.jsonl/);
+    assert.match(missing.stderr, /nothing\/metrics\.jsonl: missing: not a pretrain run folder/);
     assert.equal(breakdown().status, 2);
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -3,8 +3,8 @@
 // and the slowdown of steps with an evaluation in flight.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StepRecord } from '../../trainer/train/metrics_log.ts';
-import { formatBreakdown, stepBreakdown } from '../../trainer/train/step_breakdown.ts';
+import type { EvalRecord, StepRecord } from '../../trainer/train/metrics_log.ts';
+import { evalDeviceShare, formatBreakdown, stepBreakdown } from '../../trainer/train/step_breakdown.ts';
 
 function record(step: number, forward: number, evals: number, wall?: number): StepRecord {
   return {
@@ -82,4 +82,18 @@ test('breakdown: checkpoints show as a part of the bookkeeping (their mean over 
   // not added to the rest: 'other' is unchanged by it
   assert.equal(b.rows.find((r) => r.phase.startsWith('other'))!.medianMs, 4);
   assert.ok(!stepBreakdown([record(1, 60, 0, 100)], 0).rows.some((r) => r.phase.includes('checkpoints')));
+});
+
+test('breakdown: paced evaluations give the share of the paced time they held the device', () => {
+  const evals: EvalRecord[] = [
+    { kind: 'eval', step: 10, lddt_ca: 0.1, distogram: 4, plddt: 50, plddt_loss: 2, chains: 3, eval_seconds: 60, steps_during_eval: 20, eval_busy_ms: 900, eval_paused_ms: 59100 },
+    { kind: 'eval', step: 20, lddt_ca: 0.1, distogram: 4, plddt: 50, plddt_loss: 2, chains: 3, eval_seconds: 5, steps_during_eval: 0, eval_busy_ms: 0, eval_paused_ms: 0 },
+    { kind: 'eval', step: 30, lddt_ca: 0.1, distogram: 4, plddt: 50, plddt_loss: 2, chains: 3, eval_seconds: 40, steps_during_eval: 12, eval_busy_ms: 600, eval_paused_ms: 39400 },
+  ];
+  const b = stepBreakdown([record(1, 50, 0, 100), record(2, 50, 1, 100)], 0, evals);
+  // the unpaced evaluation (after training ended) is not counted
+  assert.deepEqual(b.evalDevice, { evaluations: 2, busyMs: 1500, pausedMs: 98500, share: 0.015 });
+  assert.match(formatBreakdown(b), /hold on the device while paced \(2 evaluations\): busy 1\.50 s of 100\.0 s = 1\.50%/);
+  assert.equal(evalDeviceShare(evals.slice(1, 2)), undefined);
+  assert.equal(stepBreakdown([record(1, 50, 0, 100)], 0).evalDevice, undefined);
 });

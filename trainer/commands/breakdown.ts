@@ -26,12 +26,12 @@ optimizer, bookkeeping), samples/s, and the evaluation overlap within the run.
   --warmup N      steps left out at the start of each run (default 3)
   --json          print {"breakdown": ..., "paired": ...} as JSON on stdout instead of text`;
 
-function readSteps(runDir: string) {
+function readRun(runDir: string): MetricsLog {
   const path = join(runDir, 'metrics.jsonl');
-  if (!existsSync(path)) throw new InputError({ source: path }, 'no metrics.jsonl: not a pretrain run folder');
-  const steps = MetricsLog.read(path).steps();
-  if (steps.length === 0) throw new InputError({ source: path }, 'no step records');
-  return steps;
+  if (!existsSync(path)) throw new InputError({ source: path }, 'missing: not a pretrain run folder');
+  const log = MetricsLog.read(path);
+  if (log.steps().length === 0) throw new InputError({ source: path }, 'no step records');
+  return log;
 }
 
 export const breakdownCommand: Command = {
@@ -42,10 +42,11 @@ export const breakdownCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, { baseline: { type: 'string' }, warmup: { type: 'string' }, json: { type: 'boolean' } }, true);
     if (positionals.length !== 1) throw new UsageError('give exactly one RUN_DIR');
     const warmup = optionalInteger(values, 'warmup', 0) ?? 3;
-    const steps = readSteps(positionals[0]!);
-    const breakdown = stepBreakdown(steps, Math.min(warmup, steps.length - 1));
+    const run = readRun(positionals[0]!);
+    const steps = run.steps();
+    const breakdown = stepBreakdown(steps, Math.min(warmup, steps.length - 1), run.evals());
     const baselineDir = typeof values.baseline === 'string' ? values.baseline : undefined;
-    const paired = baselineDir === undefined ? undefined : pairedOverlap(steps, readSteps(baselineDir), { warmup });
+    const paired = baselineDir === undefined ? undefined : pairedOverlap(steps, readRun(baselineDir).steps(), { warmup });
     if (values.json === true) {
       writeResult(JSON.stringify({ breakdown, ...(paired ? { paired } : {}) }));
     } else {

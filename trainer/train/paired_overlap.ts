@@ -9,8 +9,13 @@
 // evaluation in flight give the treated ratios, the rest the control ratios
 // (they carry whatever differs between the two processes: GPU clocks,
 // neighbours on a shared machine). The overlap is the treated median over the
-// control median, minus 1, with a seeded bootstrap interval.
+// control median, minus 1, with a seeded bootstrap interval. The placebo
+// figure applies the within-run estimate (step_breakdown.ts, per number of
+// forward passes) to the baseline, with the run's steps under evaluation
+// marked though none ran there: what that estimate reads on no effect at all,
+// the noise floor of one run on the machine.
 import type { StepRecord } from './metrics_log.ts';
+import { stepBreakdown } from './step_breakdown.ts';
 
 export interface PairedOverlap {
   /** Pairs compared (same sample_step, chain and forward passes; warm-up and checkpoint steps left out). */
@@ -27,6 +32,8 @@ export interface PairedOverlap {
   /** median(run/baseline) - 1 of each group: how far the two processes differ without evaluation, and with. */
   controlRatio: number;
   treatedRatio: number;
+  /** The within-run estimate on the baseline with the run's evaluation steps marked (no evaluation ran): its noise floor. */
+  placebo: number;
 }
 
 function median(xs: readonly number[]): number {
@@ -94,7 +101,14 @@ export function pairedOverlap(run: readonly StepRecord[], baseline: readonly Ste
     pairs: treatedRatios.length + controlRatios.length, unmatched, treated: treatedRatios.length, control: controlRatios.length,
     overlap: overlapOf(treatedRatios, controlRatios), low: at(0.025), high: at(0.975),
     controlRatio: median(controlRatios) - 1, treatedRatio: median(treatedRatios) - 1,
+    placebo: placeboEstimate(run, baseline, warmup),
   };
+}
+
+function placeboEstimate(run: readonly StepRecord[], baseline: readonly StepRecord[], warmup: number): number {
+  const marked = new Map(run.map((r) => [r.step, r.evals_in_flight]));
+  const relabelled = baseline.filter((b) => marked.has(b.step)).map((b) => ({ ...b, evals_in_flight: marked.get(b.step)! }));
+  return relabelled.length > warmup ? stepBreakdown(relabelled, warmup).evalSlowdownMatched : NaN;
 }
 
 export function formatPairedOverlap(p: PairedOverlap): string {
@@ -108,5 +122,7 @@ export function formatPairedOverlap(p: PairedOverlap): string {
       `(95% bootstrap interval ${pct(p.low)} .. ${pct(p.high)})`,
     `  ${p.treated} steps with evaluation: ${pct(p.treatedRatio)} against the baseline; ${p.control} without: ${pct(p.controlRatio)} ` +
       `(the two processes' difference); ${p.unmatched} steps unmatched`,
+    `  placebo: the within-run estimate (per number of forward passes) on the baseline, with this run's evaluation steps marked: ` +
+      `${Number.isNaN(p.placebo) ? 'no comparison possible' : pct(p.placebo)} (no evaluation ran there: the noise floor of one run)`,
   ].join('\n');
 }

@@ -444,6 +444,6 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   progress.done();
   return {
     startStep, steps: step, losses, evals, checkpoint: lastCheckpoint, interrupted: stopping, metricsPath,
-    seconds: (performance.now() - started) / 1000, breakdown: stepBreakdown(metrics.steps().filter((r) => r.step > startStep)),
+    seconds: (performance.now() - started) / 1000, breakdown: stepBreakdown(metrics.steps().filter((r) => r.step > startStep), undefined, metrics.evals().filter((e) => e.step > startStep)),
   };
 }

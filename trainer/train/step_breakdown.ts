@@ -4,7 +4,7 @@
 // steps after a warm-up, each phase's share of the step, samples/s, and the
 // largest live device memory seen. On CUDA the phases are CUDA-event times
 // (step_clock.ts) and a step's wall time is from the previous step's end.
-import type { StepRecord } from './metrics_log.ts';
+import type { EvalRecord, StepRecord } from './metrics_log.ts';
 
 export interface PhaseRow {
   phase: string;
@@ -36,6 +36,29 @@ export interface StepBreakdown {
   /** The groups of evalSlowdownMatched (only those with steps of both kinds). */
   evalGroups: EvalGroup[];
   peakDeviceBytes: number;
+  /** Paced evaluation's hold on the device while training ran (evalDeviceShare); absent without paced evaluations. */
+  evalDevice?: EvalDeviceShare;
+}
+
+/**
+ * The evaluations' device time while paced: every kernel of a paced evaluation runs inside a busy window
+ * (a chunk from its first enqueue to its stream's drain), so the windows' share of the paced wall time
+ * bounds the time evaluation can take from the training stream's kernels.
+ */
+export interface EvalDeviceShare {
+  evaluations: number;
+  busyMs: number;
+  pausedMs: number;
+  /** busy / (busy + paused) */
+  share: number;
+}
+
+export function evalDeviceShare(evals: readonly EvalRecord[]): EvalDeviceShare | undefined {
+  const paced = evals.filter((e) => (e.eval_busy_ms ?? 0) + (e.eval_paused_ms ?? 0) > 0);
+  if (paced.length === 0) return undefined;
+  const busyMs = paced.reduce((a, e) => a + e.eval_busy_ms!, 0);
+  const pausedMs = paced.reduce((a, e) => a + e.eval_paused_ms!, 0);
+  return { evaluations: paced.length, busyMs, pausedMs, share: busyMs / (busyMs + pausedMs) };
 }
 
 export interface EvalGroup {
@@ -54,7 +77,7 @@ function median(xs: number[]): number {
 }
 const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 
-export function stepBreakdown(records: readonly StepRecord[], warmup = Math.min(3, Math.floor(records.length / 5))): StepBreakdown {
+export function stepBreakdown(records: readonly StepRecord[], warmup = Math.min(3, Math.floor(records.length / 5)), evals: readonly EvalRecord[] = []): StepBreakdown {
   const rs = records.slice(warmup);
   const wall = (r: StepRecord) => r.wall_ms ?? r.step_ms;
   const walls = rs.map(wall);
@@ -106,6 +129,7 @@ export function stepBreakdown(records: readonly StepRecord[], warmup = Math.min(
     evalSlowdownMatched: weight > 0 ? evalGroups.reduce((a, g) => a + g.withEval * g.ratio, 0) / weight - 1 : NaN,
     evalGroups,
     peakDeviceBytes: Math.max(0, ...records.map((r) => r.device_bytes_after_forward ?? 0)),
+    ...(evalDeviceShare(evals) ? { evalDevice: evalDeviceShare(evals)! } : {}),
   };
 }
 
@@ -139,6 +163,12 @@ export function formatBreakdown(b: StepBreakdown): string {
   }
   if (!Number.isNaN(b.evalSlowdown)) {
     lines.push(`evaluation overlap, raw (all steps, mixed forward passes): ${b.stepsWithEval} steps with an evaluation in flight, median step ${(100 * b.evalSlowdown).toFixed(2)}% longer than without`);
+  }
+  if (b.evalDevice) {
+    const d = b.evalDevice;
+    lines.push(`evaluation's hold on the device while paced (${d.evaluations} evaluation${d.evaluations === 1 ? '' : 's'}): ` +
+      `busy ${(d.busyMs / 1000).toFixed(2)} s of ${((d.busyMs + d.pausedMs) / 1000).toFixed(1)} s = ${(100 * d.share).toFixed(2)}% ` +
+      `(bounds the device time it takes from training)`);
   }
   if (b.peakDeviceBytes > 0) lines.push(`peak live device memory (core tensors, end of forward): ${(b.peakDeviceBytes / 2 ** 30).toFixed(2)} GiB`);
   return lines.join('\n');
