@@ -27,7 +27,10 @@ export interface StepRecord {
   bookkeeping_ms: number;
   /** Evaluations running in the worker during this step. */
   evals_in_flight: number;
-  /** CUDA: wall time since the previous step ended (what samples_per_s is computed from there). */
+  /**
+   * CUDA: the step period, device time from the previous step's last event to this one's (what samples_per_s is
+   * computed from there); host wall time since the previous step ended for an invocation's first step and with --profile.
+   */
   wall_ms?: number;
   /** CUDA: live device bytes of the core's tensors at the end of the forward (activations on the tape). */
   device_bytes_after_forward?: number;
@@ -39,7 +42,10 @@ export interface StepRecord {
   h2d_stage_ms?: number;
   /** With device features: this step's batch was taken and staged during the previous step (one ahead). */
   batch_staged_ahead?: boolean;
-  /** CUDA: host time from the previous step's device end to this step's first enqueue (the device idles). */
+  /**
+   * CUDA: device time from the previous step's last event to this step's first (the training stream idles: the
+   * host had not enqueued it yet); with --profile, host time from the previous step's device end to this step's start.
+   */
   host_gap_ms?: number;
   /** Main-thread GC pause time reported since the previous record (perf_hooks 'gc' entries; a turn late). */
   gc_ms?: number;

@@ -35,7 +35,7 @@ import { writeRunPlots, PLOT_FILES } from './run_plots.ts';
 import type { TrainConfig } from './train_config.ts';
 import { forwardBackward, forwardBackwardOnDevice, loadWeights } from './train_step.ts';
 import { DeviceOptimizer } from './device_optimizer.ts';
-import { StepClock } from './step_clock.ts';
+import { StepClock, type DeviceSpan } from './step_clock.ts';
 import { stepBreakdown, type StepBreakdown } from './step_breakdown.ts';
 
 export interface PretrainOptions {
@@ -68,6 +68,11 @@ export interface PretrainOptions {
    * A batch staged but not trained when the run stops is not counted as consumed (resume repeats it).
    */
   stageAhead?: boolean;
+  /**
+   * Finish a step (wait for its device end, log it) only after the next step's work is enqueued, so that
+   * the host's work between steps overlaps the device (default: on on cuda without profile). Same records.
+   */
+  deferStepEnd?: boolean;
   /** Stop as a signal would (finish the step, checkpoint) once this many seconds have passed since the start. */
   timeLimitS?: number;
   /**
@@ -298,6 +303,15 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
   });
   gcObserver.observe({ entryTypes: ['gc'] });
   let deviceDoneAt = NaN;
+  // A step's end (its device wait, timing, metrics line, progress) may be taken after the next step is enqueued
+  // (deferStepEnd): the host's work between steps then overlaps the previous step's last kernels.
+  let deferred: (() => void) | null = null;
+  const finishDeferred = (): void => {
+    const finish = deferred;
+    deferred = null;
+    finish?.();
+  };
+  const deferStepEnd = o.deferStepEnd ?? (o.place.device === 'cuda' && o.profile !== true);
 
   const progress = new ProgressLine(t.steps, say);
   const losses: number[] = [];
@@ -349,71 +363,94 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       };
       const rt = trainingRuntime(o.place, t.seed, sampleStep, runtime);
       const lr = learningRate(step, t.lr);
-      let phases: Record<string, number>;
+      // what finishing this step takes (waiting for its device end where it has one), called later or at once
+      let finishWork: () => { phases: Record<string, number>; gradNorm: number; span: DeviceSpan | null };
       let bd: LossBreakdown;
-      let gradNorm: number;
       let deviceAfterForward = 0;
       let hostGapMs = NaN;
       if (device) {
         hostGapMs = performance.now() - deviceDoneAt;
-        clock.start();
+        const timer = clock.start();
         const fb = forwardBackwardOnDevice(params, rt, config, f, batch.passes, names, (phase) => {
           // live tensors peak around the end of the forward (the tape holds the activations)
           if (phase === 'forward') deviceAfterForward = memoryStats().deviceBytes;
-          clock.mark(phase);
+          timer.mark(phase);
         });
         const report = device.apply(fb.grads, lr, t.clipNorm);
-        clock.mark('optimizer');
+        timer.mark('optimizer');
         stageNext(); // the step's work is enqueued: the next batch moves while it runs
         for (const g of fb.grads) g.dispose(); // stream-ordered frees, after the step's kernels
-        phases = clock.finish();
-        deviceDoneAt = performance.now();
-        gradNorm = Math.sqrt(report.normSq.toArray()[0]!);
-        report.normSq.dispose();
         deviceSynced = false;
         bd = fb.breakdown;
+        finishWork = () => {
+          const phases = timer.finish();
+          deviceDoneAt = performance.now();
+          const gradNorm = Math.sqrt(report.normSq.toArray()[0]!);
+          report.normSq.dispose();
+          return { phases, gradNorm, span: timer.span() };
+        };
       } else {
         const fb = forwardBackward(params, rt, config, f, batch.passes, names);
         const optStart = performance.now();
         const report = opt.apply(fb.grads, lr, t.clipNorm);
         loadWeights(params, opt.slots, 'param', o.place);
-        phases = { forward: fb.forwardMs, backward: fb.backwardMs, optimizer: performance.now() - optStart };
+        const phases = { forward: fb.forwardMs, backward: fb.backwardMs, optimizer: performance.now() - optStart };
         stageNext();
-        gradNorm = report.gradNorm;
         bd = fb.breakdown;
+        finishWork = () => ({ phases, gradNorm: report.gradNorm, span: null });
       }
+      // the step before: its kernels ran while this one was enqueued, so its end costs no device time now
+      finishDeferred();
       deviceInputs?.dispose(); // stream-ordered frees, after the step's kernels
       step += 1;
       markConsumed(sampleStep);
       const bookStart = performance.now();
-      if (evaluator && step % t.evalEvery === 0) submitEval();
-      if (t.checkpointEvery > 0 && step % t.checkpointEvery === 0) await checkpoint();
+      const evalDue = evaluator !== null && step % t.evalEvery === 0;
+      const checkpointDue = t.checkpointEvery > 0 && step % t.checkpointEvery === 0;
+      if (evalDue) submitEval();
+      if (checkpointDue) await checkpoint();
       const bookkeepingMs = performance.now() - bookStart;
-      const forwardMs = phases.forward ?? 0, backwardMs = phases.backward ?? 0, optimizerMs = phases.optimizer ?? 0;
       const h2dStageMs = pending.stageMs;
-      const stepMs = dataWait + h2dStageMs + forwardMs + backwardMs + optimizerMs + bookkeepingMs;
-      const end = performance.now();
-      const wallMs = end - previousEnd;
-      previousEnd = end;
-      const terms: Record<string, number> = {};
-      for (const [k, v] of Object.entries(bd)) if (k !== 'loss') terms[k] = v;
-      const record: StepRecord = {
-        kind: 'step', step, sample_step: sampleStep, chain_id: batch.sample.chainId, forward_passes: batch.passes,
-        loss: bd.loss, terms, lr, grad_norm: gradNorm, samples_per_s: 1000 / (o.place.device === 'cuda' ? wallMs : stepMs), step_ms: stepMs,
-        data_wait_ms: dataWait, forward_ms: forwardMs, backward_ms: backwardMs, optimizer_ms: optimizerMs,
-        bookkeeping_ms: bookkeepingMs, evals_in_flight: evaluator?.inFlight ?? 0,
-        ...(stager ? { h2d_stage_ms: h2dStageMs, batch_staged_ahead: stagedAhead } : {}),
-        ...(ckptTiming ?? {}),
-        ...(o.place.device === 'cuda' ? { wall_ms: wallMs, device_bytes_after_forward: deviceAfterForward, sample_prepare_ms: batch.prepareMs, feature_slices_ms: featureMs } : {}),
-        ...(o.place.device === 'cuda' && Number.isFinite(hostGapMs) ? { host_gap_ms: hostGapMs } : {}),
-        gc_ms: gcMs,
-      };
+      const stagedAheadNow = stagedAhead;
+      const stepTiming = ckptTiming;
       ckptTiming = null;
-      metrics.append(record);
-      gcMs = 0;
-      losses.push(bd.loss);
-      progress.update(record, lastEval);
+      const inFlight = evaluator?.inFlight ?? 0;
+      const thisStep = step;
+      deferred = () => {
+        const { phases, gradNorm, span } = finishWork();
+        const forwardMs = phases.forward ?? 0, backwardMs = phases.backward ?? 0, optimizerMs = phases.optimizer ?? 0;
+        const stepMs = dataWait + h2dStageMs + forwardMs + backwardMs + optimizerMs + bookkeepingMs;
+        const end = performance.now();
+        // cuda: the device period from the previous step's end to this one's, and the idle gap before it
+        let wallMs = end - previousEnd;
+        if (span) {
+          wallMs = span.periodMs;
+          hostGapMs = span.gapMs;
+        }
+        previousEnd = end;
+        const terms: Record<string, number> = {};
+        for (const [k, v] of Object.entries(bd)) if (k !== 'loss') terms[k] = v;
+        const record: StepRecord = {
+          kind: 'step', step: thisStep, sample_step: sampleStep, chain_id: batch.sample.chainId, forward_passes: batch.passes,
+          loss: bd.loss, terms, lr, grad_norm: gradNorm, samples_per_s: 1000 / (o.place.device === 'cuda' ? wallMs : stepMs), step_ms: stepMs,
+          data_wait_ms: dataWait, forward_ms: forwardMs, backward_ms: backwardMs, optimizer_ms: optimizerMs,
+          bookkeeping_ms: bookkeepingMs, evals_in_flight: Math.max(inFlight, evaluator?.inFlight ?? 0),
+          ...(stager ? { h2d_stage_ms: h2dStageMs, batch_staged_ahead: stagedAheadNow } : {}),
+          ...(stepTiming ?? {}),
+          ...(o.place.device === 'cuda' ? { wall_ms: wallMs, device_bytes_after_forward: deviceAfterForward, sample_prepare_ms: batch.prepareMs, feature_slices_ms: featureMs } : {}),
+          ...(o.place.device === 'cuda' && Number.isFinite(hostGapMs) ? { host_gap_ms: hostGapMs } : {}),
+          gc_ms: gcMs,
+        };
+        metrics.append(record);
+        gcMs = 0;
+        losses.push(bd.loss);
+        progress.update(record, lastEval);
+      };
+      // Deferred to the next step (after its work is enqueued) unless something needs this step's end now:
+      // bookkeeping (the checkpoint's metrics line and the evaluation belong to it), the last step, a stop.
+      if (!deferStepEnd || evalDue || checkpointDue || step >= t.steps || stopping) finishDeferred();
     }
+    finishDeferred();
     // training is over: what evaluation remains runs flat out
     evaluator?.unpace();
     // the last step is evaluated too (when the cadence did not land on it)
