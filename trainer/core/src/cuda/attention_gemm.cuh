@@ -69,6 +69,15 @@ __device__ __forceinline__ float maskBias(const AttentionParams& p, const bf* ma
   return p.hasMask ? kMaskScale * (__bfloat162float(mask[b * p.k + j]) - 1.f) : 0.f;
 }
 
+// The row of S a warp of the softmax kernels takes: (bb, h, i) flat, and b = b0 + bb (the chunk's first entry).
+struct SoftmaxRow {
+  int64_t row, i, h, b;
+};
+__device__ __forceinline__ SoftmaxRow softmaxRowOf(const AttentionParams& p, int64_t b0) {
+  const int64_t row = (blockIdx.x * 256ll + threadIdx.x) >> 5;
+  return {row, row % p.q, (row / p.q) % p.heads, b0 + row / (p.q * p.heads)};
+}
+
 // One warp per row (b, h, i) of S (chunk-relative b): p = softmax_j(S scale + bias + mask), P in bf16, lse.
 // Rows of up to 32 * N keys are held in registers (one read of S); longer rows take N = 0 (three passes).
 template <int N, typename TS>
@@ -76,9 +85,9 @@ __global__ void __launch_bounds__(256) softmaxRowsKernel(AttentionParams p, cons
                                                          const bf* __restrict__ mask, bf* __restrict__ P, float* __restrict__ lse,
                                                          int64_t b0, int64_t nb) {
   const int lane = threadIdx.x & 31;
-  const int64_t row = (blockIdx.x * 256ll + threadIdx.x) >> 5;  // (bb, h, i)
-  if (row >= nb * p.heads * p.q) return;
-  const int64_t i = row % p.q, h = (row / p.q) % p.heads, b = b0 + row / (p.q * p.heads);
+  const SoftmaxRow r = softmaxRowOf(p, b0);
+  if (r.row >= nb * p.heads * p.q) return;
+  const int64_t row = r.row, i = r.i, h = r.h, b = r.b;
   const TS* s = S + row * p.k;
   const bf* br = p.hasBias ? bias + (h * p.q + i) * p.k : nullptr;
   auto logit = [&](int64_t j) {
@@ -124,9 +133,9 @@ __global__ void __launch_bounds__(256) softmaxRowsVecKernel(AttentionParams p, c
                                                             const bf* __restrict__ mask, bf* __restrict__ P, float* __restrict__ lse,
                                                             int64_t b0, int64_t nb) {
   const int lane = threadIdx.x & 31;
-  const int64_t row = (blockIdx.x * 256ll + threadIdx.x) >> 5;  // (bb, h, i)
-  if (row >= nb * p.heads * p.q) return;
-  const int64_t i = row % p.q, h = (row / p.q) % p.heads, b = b0 + row / (p.q * p.heads);
+  const SoftmaxRow r = softmaxRowOf(p, b0);
+  if (r.row >= nb * p.heads * p.q) return;
+  const int64_t row = r.row, i = r.i, h = r.h, b = r.b;
   const int64_t chunks = p.k / 8;
   float x[NC][8];
   float m = -INFINITY;

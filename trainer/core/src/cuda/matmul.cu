@@ -71,37 +71,25 @@ __global__ void matmulTiledKernel(const T* __restrict__ a, const T* __restrict__
     }
 }
 
-// c[r, j] += bias[j] over every row r of every batch entry (the product's path without a bias epilogue)
+// c[e] += src[e % period]: a bias per row (period n: the product's path without a bias epilogue) or an
+// addend of c's own shape (period = c's size: the paths without cuBLASLt's beta)
 template <typename T>
-__global__ void addRowBiasKernel(T* __restrict__ c, const T* __restrict__ bias, int64_t n, int64_t total) {
+__global__ void addPeriodicKernel(T* __restrict__ c, const T* __restrict__ src, int64_t period, int64_t total) {
   int64_t e = blockIdx.x * 256ll + threadIdx.x;
   if (e >= total) return;
-  c[e] = store<T>(load(c[e]) + load(bias[e % n]));
+  c[e] = store<T>(load(c[e]) + load(src[e < period ? e : e % period]));
 }
 
-// c += acc (same shape and dtype): the addend of a product on the paths without cuBLASLt's beta
-template <typename T>
-__global__ void addIntoKernel(T* __restrict__ c, const T* __restrict__ acc, int64_t total) {
-  int64_t e = blockIdx.x * 256ll + threadIdx.x;
-  if (e >= total) return;
-  c[e] = store<T>(load(c[e]) + load(acc[e]));
-}
-
-static void addInto(const Tensor& c, const Tensor& acc) {
+static void addPeriodic(const Tensor& c, const Tensor& src, int64_t period, const char* what) {
   const int64_t total = c.numel();
-  SF_FLOAT_SWITCH("matmul acc", c.dtype, T, {
-    addIntoKernel<T><<<blocksFor(total, 256), 256, 0, stream()>>>(c.data<T>(), acc.data<T>(), total);
+  SF_FLOAT_SWITCH(what, c.dtype, T, {
+    addPeriodicKernel<T><<<blocksFor(total, 256), 256, 0, stream()>>>(c.data<T>(), src.data<T>(), period, total);
   });
-  checkLastLaunch("matmul acc");
+  checkLastLaunch(what);
 }
 
-static void addRowBias(const Tensor& c, const Tensor& bias, int64_t n) {
-  const int64_t total = c.numel();
-  SF_FLOAT_SWITCH("matmul bias", c.dtype, T, {
-    addRowBiasKernel<T><<<blocksFor(total, 256), 256, 0, stream()>>>(c.data<T>(), bias.data<T>(), n, total);
-  });
-  checkLastLaunch("matmul bias");
-}
+static void addRowBias(const Tensor& c, const Tensor& bias, int64_t n) { addPeriodic(c, bias, n, "matmul bias"); }
+static void addInto(const Tensor& c, const Tensor& acc) { addPeriodic(c, acc, c.numel(), "matmul acc"); }
 
 static void matmulTiled(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulParams& p) {
   SF_CHECK(p.batch <= 65535, "matmul (tiled kernel): batch above 65535");
@@ -207,13 +195,13 @@ static const LtPlan& ltPlan(DType dt, DType outDt, const MatmulParams& p, LtEpil
   return cache.emplace(key, plan).first->second;
 }
 
-static void matmulLt(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p,
-                     const Tensor& acc = Tensor()) {
-  const LtPlan& plan = ltPlan(a.dtype, c.dtype, p, bias.defined() ? LtEpilogue::Bias : LtEpilogue::None);
+// One cublasLtMatmul call of a plan: D = c = op(a) op(b) (+ acc with beta = 1), the epilogue's vector
+// (bias, or the bias gradient's sums) at `epiPointer`. Returns cuBLASLt's status.
+static cublasStatus_t ltRun(const LtPlan& plan, const Tensor& a, const Tensor& b, const Tensor& c, const void* epiPointer,
+                            const Tensor& acc = Tensor()) {
   LtState& s = lt();
-  if (bias.defined()) {
-    const void* ptr = bias.raw();
-    ltCheck(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ptr, sizeof(ptr)), "bias pointer");
+  if (epiPointer != nullptr) {
+    ltCheck(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &epiPointer, sizeof(epiPointer)), "epilogue pointer");
   }
   double one64 = 1, zero64 = 0;
   float one32 = 1, zero32 = 0;
@@ -221,9 +209,14 @@ static void matmulLt(const Tensor& a, const Tensor& b, const Tensor& bias, const
   // with an addend: beta = 1 and C = acc (D = c, the same layout)
   const void* beta = acc.defined() ? alpha : a.dtype == DType::F64 ? static_cast<const void*>(&zero64) : static_cast<const void*>(&zero32);
   const void* cIn = acc.defined() ? acc.raw() : c.raw();
-  ltCheck(cublasLtMatmul(s.handle, plan.desc, alpha, b.raw(), plan.la, a.raw(), plan.lb, beta, cIn, plan.lc, c.raw(), plan.lc,
-                         &plan.algo, s.workspace, s.workspaceBytes, stream()),
-          "matmul");
+  return cublasLtMatmul(s.handle, plan.desc, alpha, b.raw(), plan.la, a.raw(), plan.lb, beta, cIn, plan.lc, c.raw(), plan.lc,
+                        &plan.algo, s.workspace, s.workspaceBytes, stream());
+}
+
+static void matmulLt(const Tensor& a, const Tensor& b, const Tensor& bias, const Tensor& c, const MatmulParams& p,
+                     const Tensor& acc = Tensor()) {
+  const LtPlan& plan = ltPlan(a.dtype, c.dtype, p, bias.defined() ? LtEpilogue::Bias : LtEpilogue::None);
+  ltCheck(ltRun(plan, a, b, c, bias.defined() ? bias.raw() : nullptr, acc), "matmul");
 }
 
 
@@ -309,13 +302,7 @@ bool matmulBiasGradCuda(const Tensor& a, const Tensor& b, const Tensor& c, const
     refused.insert(key);
     return false;
   }
-  LtState& s = lt();
-  const void* ptr = sums.raw();
-  ltCheck(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ptr, sizeof(ptr)), "bias gradient pointer");
-  float one = 1, zero = 0;
-  cublasStatus_t st = cublasLtMatmul(s.handle, plan->desc, &one, b.raw(), plan->la, a.raw(), plan->lb, &zero, c.raw(), plan->lc, c.raw(),
-                                     plan->lc, &plan->algo, s.workspace, s.workspaceBytes, stream());
-  if (st != CUBLAS_STATUS_SUCCESS) {
+  if (ltRun(*plan, a, b, c, sums.raw()) != CUBLAS_STATUS_SUCCESS) {
     refused.insert(key);
     return false;
   }
