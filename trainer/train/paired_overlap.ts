@@ -14,6 +14,7 @@
 // forward passes) to the baseline, with the run's steps under evaluation
 // marked though none ran there: what that estimate reads on no effect at all,
 // the noise floor of one run on the machine.
+import { Rng } from '../../features/rng.ts';
 import type { StepRecord } from './metrics_log.ts';
 import { stepBreakdown } from './step_breakdown.ts';
 
@@ -43,20 +44,8 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
-/** mulberry32: the bootstrap's resampling stream (deterministic for a seed). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function resample(xs: readonly number[], next: () => number): number[] {
-  return xs.map(() => xs[Math.floor(next() * xs.length)]!);
+function resample(xs: readonly number[], rng: Rng): number[] {
+  return xs.map(() => xs[Math.floor(rng.float() * xs.length)]!);
 }
 
 const wallOf = (r: StepRecord) => r.wall_ms ?? r.step_ms;
@@ -90,10 +79,10 @@ export function pairedOverlap(run: readonly StepRecord[], baseline: readonly Ste
     (r.evals_in_flight > 0 ? treatedRatios : controlRatios).push(wallOf(r) / wallOf(b));
   }
   const overlapOf = (t: readonly number[], c: readonly number[]) => median(t) / median(c) - 1;
-  const next = seeded(options.seed ?? 1);
+  const rng = Rng.fromSeed(options.seed ?? 1).derive('bootstrap');
   const draws: number[] = [];
   if (treatedRatios.length > 0 && controlRatios.length > 0) {
-    for (let i = 0; i < (options.resamples ?? 2000); i++) draws.push(overlapOf(resample(treatedRatios, next), resample(controlRatios, next)));
+    for (let i = 0; i < (options.resamples ?? 2000); i++) draws.push(overlapOf(resample(treatedRatios, rng), resample(controlRatios, rng)));
   }
   draws.sort((a, b) => a - b);
   const at = (q: number) => (draws.length === 0 ? NaN : draws[Math.min(draws.length - 1, Math.floor(q * draws.length))]!);
