@@ -70,7 +70,8 @@ export interface PretrainOptions {
   stageAhead?: boolean;
   /**
    * Finish a step (wait for its device end, log it) only after the next step's work is enqueued, so that
-   * the host's work between steps overlaps the device (default: on on cuda without profile). Same records.
+   * the host's work between steps overlaps the device (default: on on cuda without profile). The records
+   * are the same but for their times (test/trainer/train_resume.test.ts).
    */
   deferStepEnd?: boolean;
   /** Stop as a signal would (finish the step, checkpoint) once this many seconds have passed since the start. */
@@ -411,7 +412,6 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
       if (checkpointDue) await checkpoint();
       const bookkeepingMs = performance.now() - bookStart;
       const h2dStageMs = pending.stageMs;
-      const stagedAheadNow = stagedAhead;
       const stepTiming = ckptTiming;
       ckptTiming = null;
       const inFlight = evaluator?.inFlight ?? 0;
@@ -435,7 +435,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainSummary> {
           loss: bd.loss, terms, lr, grad_norm: gradNorm, samples_per_s: 1000 / (o.place.device === 'cuda' ? wallMs : stepMs), step_ms: stepMs,
           data_wait_ms: dataWait, forward_ms: forwardMs, backward_ms: backwardMs, optimizer_ms: optimizerMs,
           bookkeeping_ms: bookkeepingMs, evals_in_flight: Math.max(inFlight, evaluator?.inFlight ?? 0),
-          ...(stager ? { h2d_stage_ms: h2dStageMs, batch_staged_ahead: stagedAheadNow } : {}),
+          ...(stager ? { h2d_stage_ms: h2dStageMs, batch_staged_ahead: stagedAhead } : {}),
           ...(stepTiming ?? {}),
           ...(o.place.device === 'cuda' ? { wall_ms: wallMs, device_bytes_after_forward: deviceAfterForward, sample_prepare_ms: batch.prepareMs, feature_slices_ms: featureMs } : {}),
           ...(o.place.device === 'cuda' && Number.isFinite(hostGapMs) ? { host_gap_ms: hostGapMs } : {}),
