@@ -16,7 +16,7 @@
 // the noise floor of one run on the machine.
 import { Rng } from '../../features/rng.ts';
 import type { StepRecord } from './metrics_log.ts';
-import { stepBreakdown } from './step_breakdown.ts';
+import { median, stepBreakdown } from './step_breakdown.ts';
 
 export interface PairedOverlap {
   /** Pairs compared (same sample_step, chain and forward passes; warm-up and checkpoint steps left out). */
@@ -35,13 +35,6 @@ export interface PairedOverlap {
   treatedRatio: number;
   /** The within-run estimate on the baseline with the run's evaluation steps marked (no evaluation ran): its noise floor. */
   placebo: number;
-}
-
-function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
 function resample(xs: readonly number[], rng: Rng): number[] {

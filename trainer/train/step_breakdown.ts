@@ -56,8 +56,8 @@ export interface EvalDeviceShare {
 export function evalDeviceShare(evals: readonly EvalRecord[]): EvalDeviceShare | undefined {
   const paced = evals.filter((e) => (e.eval_busy_ms ?? 0) + (e.eval_paused_ms ?? 0) > 0);
   if (paced.length === 0) return undefined;
-  const busyMs = paced.reduce((a, e) => a + e.eval_busy_ms!, 0);
-  const pausedMs = paced.reduce((a, e) => a + e.eval_paused_ms!, 0);
+  const busyMs = paced.reduce((a, e) => a + (e.eval_busy_ms ?? 0), 0);
+  const pausedMs = paced.reduce((a, e) => a + (e.eval_paused_ms ?? 0), 0);
   return { evaluations: paced.length, busyMs, pausedMs, share: busyMs / (busyMs + pausedMs) };
 }
 
@@ -69,7 +69,7 @@ export interface EvalGroup {
   ratio: number;
 }
 
-function median(xs: number[]): number {
+export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   const h = s.length >> 1;
@@ -121,6 +121,7 @@ export function stepBreakdown(records: readonly StepRecord[], warmup = Math.min(
   const without = rs.filter((r) => r.evals_in_flight === 0).map(wall);
   const evalGroups = matchedEvalGroups(rs, wall);
   const weight = evalGroups.reduce((a, g) => a + g.withEval, 0);
+  const evalDevice = evalDeviceShare(evals);
   return {
     steps: rs.length, warmup, rows, stepMedianMs: median(walls), stepMeanMs: stepMean,
     samplesPerS: rs.length / (walls.reduce((a, b) => a + b, 0) / 1000),
@@ -129,7 +130,7 @@ export function stepBreakdown(records: readonly StepRecord[], warmup = Math.min(
     evalSlowdownMatched: weight > 0 ? evalGroups.reduce((a, g) => a + g.withEval * g.ratio, 0) / weight - 1 : NaN,
     evalGroups,
     peakDeviceBytes: Math.max(0, ...records.map((r) => r.device_bytes_after_forward ?? 0)),
-    ...(evalDeviceShare(evals) ? { evalDevice: evalDeviceShare(evals)! } : {}),
+    ...(evalDevice ? { evalDevice } : {}),
   };
 }
 
